@@ -1,0 +1,93 @@
+// A Writable that writes to a temporary file beside the target and only
+// renames it into place once everything is written and fsync'ed. On any
+// failure (including a full disk) the temporary file is removed and the
+// target, if it existed, is left as it was.
+import { randomBytes } from 'node:crypto';
+import { FileHandle, link, open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+
+export interface AtomicFileOptions {
+  /** Replace an existing target (default true). When false an existing target fails with EEXIST. */
+  overwrite?: boolean;
+  /** File mode for the new file (default 0o666 before umask). */
+  mode?: number;
+}
+
+export class AtomicFileWriter extends Writable {
+  readonly path: string;
+  private readonly tempPath: string;
+  private readonly overwrite: boolean;
+  private readonly mode: number;
+  private handle: FileHandle | undefined;
+  private committed = false;
+
+  constructor(path: string, options: AtomicFileOptions = {}) {
+    super({ highWaterMark: 1 << 20 });
+    this.path = path;
+    this.tempPath = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+    this.overwrite = options.overwrite ?? true;
+    this.mode = options.mode ?? 0o666;
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    open(this.tempPath, 'wx', this.mode).then(
+      (handle) => {
+        this.handle = handle;
+        callback();
+      },
+      (err: Error) => callback(err),
+    );
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.writeAll([chunk]).then(() => callback(), callback);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    this.writeAll(chunks.map((c) => c.chunk)).then(() => callback(), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.commit().then(() => callback(), callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.committed) {
+      callback(error);
+      return;
+    }
+    const handle = this.handle;
+    this.handle = undefined;
+    Promise.resolve(handle?.close())
+      .catch(() => undefined)
+      .then(() => unlink(this.tempPath))
+      .catch(() => undefined)
+      .then(() => callback(error));
+  }
+
+  private async writeAll(chunks: Buffer[]): Promise<void> {
+    const handle = this.handle!;
+    for (const chunk of chunks) {
+      let offset = 0;
+      while (offset < chunk.length) {
+        const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+        offset += bytesWritten;
+      }
+    }
+  }
+
+  private async commit(): Promise<void> {
+    const handle = this.handle!;
+    await handle.sync();
+    this.handle = undefined;
+    await handle.close();
+    if (this.overwrite) {
+      await rename(this.tempPath, this.path);
+    } else {
+      await link(this.tempPath, this.path); // EEXIST, atomically, if the target appeared
+      await unlink(this.tempPath);
+    }
+    this.committed = true;
+  }
+}

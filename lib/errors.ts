@@ -1,0 +1,93 @@
+// One error class for everything this package reports. `code` is stable
+// and documented; `result` is the librsync rs_result category (and the
+// exit status `rdiff` uses for the same failure).
+
+export type LibrsyncErrorCode =
+  | 'RS_IO_ERROR'
+  | 'RS_SYNTAX_ERROR'
+  | 'RS_MEM_ERROR'
+  | 'RS_INPUT_ENDED'
+  | 'RS_BAD_MAGIC'
+  | 'RS_UNIMPLEMENTED'
+  | 'RS_CORRUPT'
+  | 'RS_INTERNAL_ERROR'
+  | 'RS_PARAM_ERROR'
+  | 'RS_COPY_OUT_OF_RANGE'
+  | 'RS_OUTPUT_LIMIT'
+  | 'RS_BASIS_CHANGED'
+  | 'RS_BLOCK_TOO_LONG'
+  | 'RS_SIGNATURE_MISMATCH'
+  | 'RS_ADDON_UNAVAILABLE';
+
+/** rs_result values, as returned by librsync and used as rdiff exit codes. */
+export const RS_RESULT = {
+  RS_DONE: 0,
+  RS_IO_ERROR: 100,
+  RS_SYNTAX_ERROR: 101,
+  RS_MEM_ERROR: 102,
+  RS_INPUT_ENDED: 103,
+  RS_BAD_MAGIC: 104,
+  RS_UNIMPLEMENTED: 105,
+  RS_CORRUPT: 106,
+  RS_INTERNAL_ERROR: 107,
+  RS_PARAM_ERROR: 108,
+} as const;
+
+const RESULT_OF_CODE: Record<LibrsyncErrorCode, number> = {
+  RS_IO_ERROR: 100,
+  RS_SYNTAX_ERROR: 101,
+  RS_MEM_ERROR: 102,
+  RS_INPUT_ENDED: 103,
+  RS_BAD_MAGIC: 104,
+  RS_UNIMPLEMENTED: 105,
+  RS_CORRUPT: 106,
+  RS_INTERNAL_ERROR: 107,
+  RS_PARAM_ERROR: 108,
+  RS_COPY_OUT_OF_RANGE: 106,
+  RS_OUTPUT_LIMIT: 108,
+  RS_BASIS_CHANGED: 100,
+  RS_BLOCK_TOO_LONG: 106,
+  RS_SIGNATURE_MISMATCH: 108,
+  RS_ADDON_UNAVAILABLE: 107,
+};
+
+export interface LibrsyncErrorOptions {
+  /** librsync's own trace messages for this failure, when it gave any. */
+  detail?: string;
+  /** 'signature', 'loadsig', 'delta', 'patch', ... */
+  operation?: string;
+  cause?: unknown;
+}
+
+export class LibrsyncError extends Error {
+  readonly code: LibrsyncErrorCode;
+  readonly result: number;
+  readonly detail?: string;
+  readonly operation?: string;
+
+  constructor(code: LibrsyncErrorCode, message: string, options: LibrsyncErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'LibrsyncError';
+    this.code = code;
+    this.result = RESULT_OF_CODE[code] ?? RS_RESULT.RS_INTERNAL_ERROR;
+    if (options.detail) this.detail = options.detail;
+    if (options.operation) this.operation = options.operation;
+  }
+}
+
+export function paramError(message: string): LibrsyncError {
+  return new LibrsyncError('RS_PARAM_ERROR', message);
+}
+
+/** Native errors carry code/result/detail; give them our class and context. */
+export function fromNativeError(err: unknown, operation: string): Error {
+  if (err instanceof LibrsyncError) return err;
+  const e = err as { code?: unknown; message?: unknown; detail?: unknown };
+  if (e && typeof e.code === 'string' && e.code in RESULT_OF_CODE) {
+    return new LibrsyncError(e.code as LibrsyncErrorCode, `${operation} failed: ${String(e.message)}`, {
+      detail: typeof e.detail === 'string' ? e.detail : undefined,
+      operation,
+    });
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}

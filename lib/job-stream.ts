@@ -1,0 +1,196 @@
+// The one stream adapter: a Transform that drives any Job. Modelled on
+// Node's zlib: one step in flight, big input slices per step, output
+// written into a preallocated buffer and pushed as slices, and a step that
+// filled the readable side waits for _read() before going on.
+import { Transform, TransformCallback, TransformOptions, addAbortSignal } from 'node:stream';
+import { LibrsyncError } from './errors';
+import { Job, JobStats } from './job';
+
+export interface JobStreamOptions {
+  /** Most input bytes handed to one step (one thread-pool hop). Default 1 MiB. */
+  inputChunkSize?: number;
+  /** Size of the buffers output is written into. Default 256 KiB. */
+  outputChunkSize?: number;
+  /** Aborting destroys the stream with an AbortError and frees the job. */
+  signal?: AbortSignal;
+  readableHighWaterMark?: number;
+  writableHighWaterMark?: number;
+}
+
+const DEFAULT_INPUT_CHUNK = 1 << 20;
+const DEFAULT_OUTPUT_CHUNK = 256 << 10;
+const EMPTY = Buffer.alloc(0);
+
+function chunkSize(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1 || value > 1 << 30) {
+    throw new LibrsyncError('RS_PARAM_ERROR', `${name} must be an integer from 1 to 2^30`);
+  }
+  return value;
+}
+
+export class JobStream extends Transform {
+  private job: Job | undefined;
+  private readonly createJob: () => Job | Promise<Job>;
+  private readonly producesOutput: boolean;
+  private readonly inputChunk: number;
+  private readonly outputChunk: number;
+  /** Small writes are gathered until one step's worth (or the end). */
+  private readonly gatherBelow: number;
+  private gathered: Buffer[] = [];
+  private gatheredBytes = 0;
+  private out: Buffer | null = null;
+  private outOffset = 0;
+  private resumeOnRead: (() => void) | null = null;
+  private finished = false;
+  private finalStats: JobStats | undefined;
+
+  /** `createJob` may be async (a patch opening its basis file). */
+  constructor(createJob: () => Job | Promise<Job>, producesOutput: boolean, options: JobStreamOptions = {}) {
+    const inputChunk = chunkSize(options.inputChunkSize, DEFAULT_INPUT_CHUNK, 'inputChunkSize');
+    const outputChunk = chunkSize(options.outputChunkSize, DEFAULT_OUTPUT_CHUNK, 'outputChunkSize');
+    const streamOptions: TransformOptions = {
+      readableHighWaterMark: options.readableHighWaterMark ?? outputChunk,
+      writableHighWaterMark: options.writableHighWaterMark ?? Math.min(inputChunk, 1 << 20),
+    };
+    super(streamOptions);
+    this.createJob = createJob;
+    this.producesOutput = producesOutput;
+    this.inputChunk = inputChunk;
+    this.outputChunk = outputChunk;
+    this.gatherBelow = Math.min(inputChunk, 64 << 10);
+    if (options.signal) addAbortSignal(options.signal, this);
+  }
+
+  /** Statistics of the job so far; final once the stream has finished. */
+  get stats(): JobStats | undefined {
+    return this.finalStats ?? this.job?.stats();
+  }
+
+  /** Waits until the job exists (the stream is constructed). */
+  protected get activeJob(): Job | undefined {
+    return this.job;
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    let created: Job | Promise<Job>;
+    try {
+      created = this.createJob();
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    Promise.resolve(created).then(
+      (job) => {
+        if (this.destroyed) job.close();
+        else this.job = job;
+        callback();
+      },
+      (err: Error) => callback(err),
+    );
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.finished) {
+      callback(); // bytes after the end of a delta are ignored, as rdiff does
+      return;
+    }
+    if (this.gatheredBytes + chunk.length < this.gatherBelow) {
+      this.gathered.push(chunk);
+      this.gatheredBytes += chunk.length;
+      callback();
+      return;
+    }
+    this.run(this.takeGathered(chunk), 0, false, callback);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.finished) {
+      callback();
+      return;
+    }
+    this.run(this.takeGathered(EMPTY), 0, true, callback);
+  }
+
+  override _read(size: number): void {
+    const resume = this.resumeOnRead;
+    if (resume) {
+      this.resumeOnRead = null;
+      resume();
+    }
+    super._read(size);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.resumeOnRead = null;
+    if (this.job && !this.finished) this.job.close(); // deferred natively if a step is in flight
+    callback(error);
+  }
+
+  private takeGathered(chunk: Buffer): Buffer {
+    if (this.gathered.length === 0) return chunk;
+    this.gathered.push(chunk);
+    const all = Buffer.concat(this.gathered, this.gatheredBytes + chunk.length);
+    this.gathered = [];
+    this.gatheredBytes = 0;
+    return all;
+  }
+
+  private run(input: Buffer, offset: number, eof: boolean, callback: TransformCallback): void {
+    const job = this.job!;
+    const inLen = Math.min(input.length - offset, this.inputChunk);
+    const last = eof && offset + inLen === input.length;
+    let out: Buffer | null = null;
+    let outOffset = 0;
+    if (this.producesOutput) {
+      // A fresh buffer once the current one is mostly used: pushed slices
+      // still reference the old one.
+      if (this.out === null || this.out.length - this.outOffset < this.outputChunk / 8) {
+        this.out = Buffer.allocUnsafe(this.outputChunk);
+        this.outOffset = 0;
+      }
+      out = this.out;
+      outOffset = this.outOffset;
+    }
+    const outLen = out ? out.length - outOffset : 0;
+
+    job.step(last, input, offset, inLen, out, outOffset, outLen, (err, consumed, produced, done) => {
+      if (this.destroyed) return; // the job was closed by _destroy
+      if (err) {
+        callback(err);
+        return;
+      }
+      let mayContinue = true;
+      if (produced > 0 && out) {
+        mayContinue = this.push(out.subarray(outOffset, outOffset + produced));
+        this.outOffset = outOffset + produced;
+      }
+      offset += consumed;
+      if (done) {
+        this.finished = true;
+        this.finalStats = job.stats();
+        job.close();
+        callback();
+        return;
+      }
+      if (offset === input.length && !eof) {
+        callback(); // everything taken; more input please
+        return;
+      }
+      if (consumed === 0 && produced === 0) {
+        if (!eof) {
+          // The job needs more bytes than this slice holds; keep them.
+          this.gathered.push(input.subarray(offset));
+          this.gatheredBytes += input.length - offset;
+          callback();
+        } else {
+          callback(new LibrsyncError('RS_INTERNAL_ERROR', `${job.kind} made no progress at end of input`));
+        }
+        return;
+      }
+      const next = (): void => this.run(input, offset, eof, callback);
+      if (mayContinue) next();
+      else this.resumeOnRead = next;
+    });
+  }
+}

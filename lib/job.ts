@@ -1,0 +1,46 @@
+// The one incremental shape every backend implements: feed a slice of
+// input, receive output in a caller-owned buffer, repeat until done. The
+// stream adapter (job-stream.ts) is the only loop that drives it.
+
+export type JobKind = 'signature' | 'loadsig' | 'delta' | 'patch';
+
+/** Counters like `rdiff -s`; byte counts are of this job's input and output. */
+export interface JobStats {
+  operation: JobKind;
+  inBytes: number;
+  outBytes: number;
+  literalCommands: number;
+  literalBytes: number;
+  literalCommandBytes: number;
+  copyCommands: number;
+  copyBytes: number;
+  copyCommandBytes: number;
+  falseMatches: number;
+  signatureBlocks: number;
+  blockLength: number;
+}
+
+export type StepCallback = (err: Error | null, consumed: number, produced: number, done: boolean) => void;
+
+export interface Job {
+  readonly kind: JobKind;
+  /**
+   * Processes input[inOff, inOff+inLen) into output[outOff, outOff+outLen).
+   * `eof` says the slice ends the input. Calls back once, asynchronously,
+   * with how much was consumed and produced and whether the job ended.
+   * Unconsumed input must be offered again. One step at a time.
+   */
+  step(
+    eof: boolean,
+    input: Uint8Array | null,
+    inOff: number,
+    inLen: number,
+    output: Uint8Array | null,
+    outOff: number,
+    outLen: number,
+    callback: StepCallback,
+  ): void;
+  stats(): JobStats;
+  /** Frees the job; safe while a step is in flight (freed when it returns). */
+  close(): void;
+}

@@ -1,0 +1,74 @@
+// Loads the compiled addon: a prebuild from prebuilds/ or a local build,
+// through node-gyp-build. When neither loads, the error says why and what
+// to install instead of a bare "Cannot find module".
+import { join } from 'node:path';
+import { LibrsyncError } from './errors';
+
+export interface NativeJobState {
+  step(
+    eof: boolean,
+    input: Uint8Array | null,
+    inOff: number,
+    inLen: number,
+    output: Uint8Array | null,
+    outOff: number,
+    outLen: number,
+    callback: (err: (Error & { code?: string; detail?: string }) | null) => void,
+  ): void;
+  stats(): Record<string, number>;
+  takeSignature(): NativeSignatureSet;
+  close(): void;
+}
+
+export interface NativeSignatureSet {
+  info(): { magic: number; blockLength: number; strongLength: number; blockCount: number } | null;
+  close(): void;
+  isClosed(): boolean;
+}
+
+export interface NativeBinding {
+  NativeJob: new (kind: number, state: Float64Array, options: object) => NativeJobState;
+  NativeSignatureSet: Function;
+  librsyncVersion: string;
+  sourceHash: string;
+  maxBlockLength: number;
+}
+
+export const packageRoot = join(__dirname, '..');
+
+const INSTALL_HINT =
+  'The native addon needs the librsync shared library: on Debian/Ubuntu `apt-get install librsync2` ' +
+  '(and librsync-dev, python3, make and g++ to build from source), on Fedora `dnf install librsync` ' +
+  '(librsync-devel to build), on macOS `brew install librsync`; then reinstall this package.';
+
+let cached: { binding?: NativeBinding; error?: LibrsyncError } | undefined;
+
+function load(): { binding?: NativeBinding; error?: LibrsyncError } {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
+    return { binding: nodeGypBuild(packageRoot) };
+  } catch (cause) {
+    const why = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    return {
+      error: new LibrsyncError(
+        'RS_ADDON_UNAVAILABLE',
+        `the librsync native addon could not be loaded (${why}). ${INSTALL_HINT}`,
+        { cause },
+      ),
+    };
+  }
+}
+
+/** The addon, or throws RS_ADDON_UNAVAILABLE explaining why. */
+export function nativeBinding(): NativeBinding {
+  cached ??= load();
+  if (cached.error) throw cached.error;
+  return cached.binding!;
+}
+
+/** Why the addon cannot load, or undefined when it can. */
+export function nativeLoadError(): LibrsyncError | undefined {
+  cached ??= load();
+  return cached.error;
+}

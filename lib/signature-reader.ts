@@ -1,0 +1,81 @@
+// Incremental parser of the signature format (header, then one weak sum
+// and strong-sum prefix per block). It accepts and rejects exactly what
+// librsync's loader does, except that it also refuses block lengths above
+// MAX_BLOCK_LENGTH, as the native loader does.
+import { LibrsyncError } from './errors';
+import { isSignatureMagic, maxStrongLength } from './magic';
+import { MAX_BLOCK_LENGTH } from './signature-params';
+
+export interface SignatureHeader {
+  magic: number;
+  blockLength: number;
+  /** Bytes of strong sum stored per block (a 0 in the file means the maximum). */
+  strongLength: number;
+}
+
+/** Called with a batch of blocks: weak sums and their strong sums packed back to back. */
+export type BlockBatchHandler = (weak: Uint32Array, strong: Uint8Array, firstIndex: number) => void;
+
+export class SignatureReader {
+  header: SignatureHeader | undefined;
+  blockCount = 0;
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly onBlocks: BlockBatchHandler) {}
+
+  push(chunk: Buffer): void {
+    let data = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    if (!this.header) {
+      if (data.length < 12) {
+        this.pending = data;
+        return;
+      }
+      this.header = parseHeader(data);
+      data = data.subarray(12);
+    }
+    const entry = 4 + this.header.strongLength;
+    const count = Math.floor(data.length / entry);
+    if (count > 0) {
+      const weak = new Uint32Array(count);
+      const strong = new Uint8Array(count * this.header.strongLength);
+      for (let i = 0, p = 0; i < count; i++, p += entry) {
+        weak[i] = data.readUInt32BE(p);
+        strong.set(data.subarray(p + 4, p + entry), i * this.header.strongLength);
+      }
+      this.onBlocks(weak, strong, this.blockCount);
+      this.blockCount += count;
+    }
+    this.pending = Buffer.from(data.subarray(count * entry));
+  }
+
+  /** Checks the input ended on an acceptable boundary. */
+  end(): SignatureHeader {
+    if (!this.header) {
+      throw new LibrsyncError('RS_INPUT_ENDED', 'signature ended before its 12-byte header was complete');
+    }
+    // librsync ignores 1 to 3 stray bytes but not a partial block entry.
+    if (this.pending.length >= 4) {
+      throw new LibrsyncError('RS_INPUT_ENDED', 'signature ends in the middle of a block entry (truncated?)');
+    }
+    return this.header;
+  }
+}
+
+export function parseHeader(data: Uint8Array): SignatureHeader {
+  const view = Buffer.from(data.buffer, data.byteOffset, 12);
+  const magic = view.readUInt32BE(0);
+  const blockLength = view.readUInt32BE(4);
+  const stored = view.readUInt32BE(8);
+  if (!isSignatureMagic(magic)) {
+    throw new LibrsyncError('RS_BAD_MAGIC', `not a signature: magic 0x${magic.toString(16).padStart(8, '0')}`);
+  }
+  if (blockLength === 0 || blockLength > 0x7fffffff) {
+    throw new LibrsyncError('RS_CORRUPT', `signature block length ${blockLength} is invalid`);
+  }
+  if (blockLength > MAX_BLOCK_LENGTH) {
+    throw new LibrsyncError('RS_BLOCK_TOO_LONG', `signature block length ${blockLength} exceeds the supported ${MAX_BLOCK_LENGTH}`);
+  }
+  const max = maxStrongLength(magic);
+  if (stored > max) throw new LibrsyncError('RS_CORRUPT', `signature strong sum length ${stored} exceeds ${max}`);
+  return { magic, blockLength, strongLength: stored === 0 ? max : stored };
+}

@@ -1,0 +1,39 @@
+// Entry point of the native binding. Context-aware (Napi::Addon), so it
+// can be loaded by the main thread and by any number of worker threads;
+// each environment gets its own constructors and is cleaned up with it.
+#include <librsync.h>
+#include <napi.h>
+
+#include "addon_data.h"
+#include "job.h"
+#include "limits.h"
+#include "signature_set.h"
+#include "trace_capture.h"
+
+#ifndef LIBRSYNC_SOURCE_HASH
+#define LIBRSYNC_SOURCE_HASH "unknown"
+#endif
+
+namespace lrs {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InstallTraceHandler();
+  auto* data = new AddonData();
+  env.SetInstanceData<AddonData>(data);  // deleted when env is torn down
+
+  Napi::Function signature_set = SignatureSet::Define(env);
+  data->signature_set_constructor = Napi::Persistent(signature_set);
+
+  exports.Set("NativeJob", Job::Define(env));
+  exports.Set("NativeSignatureSet", signature_set);
+  exports.Set("librsyncVersion", Napi::String::New(env, rs_librsync_version));
+  exports.Set("sourceHash", Napi::String::New(env, LIBRSYNC_SOURCE_HASH));
+  exports.Set("maxBlockLength", Napi::Number::New(env, kMaxBlockLength));
+  return exports;
+}
+
+}  // namespace lrs
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return lrs::Init(env, exports); }
+
+NODE_API_MODULE(librsync, InitModule)
