@@ -1,0 +1,25 @@
+// Tests that need `rdiff` or the native addon skip only when the machine
+// lacks them and we are not in CI. With CI=true (or LIBRSYNC_REQUIRE_ALL=1)
+// a missing requirement fails the run instead: CI must run every test.
+import { spawnSync } from 'node:child_process';
+import { nativeLoadError } from '../../lib/native-binding';
+
+const mustHaveAll = process.env.CI === 'true' || process.env.LIBRSYNC_REQUIRE_ALL === '1';
+
+export const hasRdiff = spawnSync('rdiff', ['--version'], { encoding: 'utf8' }).status === 0;
+export const hasNative = nativeLoadError() === undefined;
+
+function gate(available: boolean, what: string): jest.Describe {
+  if (available) return describe;
+  if (mustHaveAll) {
+    throw new Error(`${what} is required in CI but is missing (see README, "Running the tests")`);
+  }
+  // eslint-disable-next-line no-console
+  console.warn(`SKIPPING tests that need ${what}: see README, "Running the tests"`);
+  return describe.skip;
+}
+
+/** describe() for suites that compare with the rdiff command. */
+export const describeWithRdiff: jest.Describe = gate(hasRdiff && hasNative, 'rdiff and the native addon');
+/** describe() for suites that need the native addon. */
+export const describeNative: jest.Describe = gate(hasNative, 'the native addon');
