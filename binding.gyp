@@ -14,6 +14,7 @@
       "defines": [
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "LIBRSYNC_SOURCE_HASH=\"<!(node scripts/source-hash.js)\""
       ],
       "cflags!": ["-fno-exceptions"],
