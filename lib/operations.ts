@@ -33,9 +33,13 @@ export interface PatchStreamOptions extends JobStreamOptions {
 
 export type PatchBasis = string | number | Uint8Array | FileHandle;
 
+/** Patch output is often far larger than its input (COPY commands): bigger buffers, fewer hops. */
+const PATCH_OUTPUT_CHUNK = 1 << 20;
+
 /** delta bytes → new file, copying from `basis` (a path, an fd, a FileHandle or bytes). */
 export function patch(basis: PatchBasis, options: PatchStreamOptions = {}): JobStream {
   const maxOutput = options.maxOutput;
+  options = { outputChunkSize: PATCH_OUTPUT_CHUNK, ...options };
   if (maxOutput !== undefined && (!Number.isSafeInteger(maxOutput) || maxOutput < 0)) {
     throw paramError('maxOutput must be a non-negative integer');
   }
