@@ -31,7 +31,7 @@ function chunkSize(value: number | undefined, fallback: number, name: string): n
 
 export class JobStream extends Transform {
   private job: Job | undefined;
-  private readonly createJob: () => Job | Promise<Job>;
+  private readonly pendingJob: Promise<Job> | undefined;
   private readonly producesOutput: boolean;
   private readonly inputChunk: number;
   private readonly outputChunk: number;
@@ -45,8 +45,12 @@ export class JobStream extends Transform {
   private finished = false;
   private finalStats: JobStats | undefined;
 
-  /** `createJob` may be async (a patch opening its basis file). */
-  constructor(createJob: () => Job | Promise<Job>, producesOutput: boolean, options: JobStreamOptions = {}) {
+  /**
+   * `job` may be a promise (a patch opening its basis file). A job given
+   * directly already holds what it needs (a signature set stays alive even
+   * if the caller closes it right after creating the stream).
+   */
+  constructor(job: Job | Promise<Job>, producesOutput: boolean, options: JobStreamOptions = {}) {
     const inputChunk = chunkSize(options.inputChunkSize, DEFAULT_INPUT_CHUNK, 'inputChunkSize');
     const outputChunk = chunkSize(options.outputChunkSize, DEFAULT_OUTPUT_CHUNK, 'outputChunkSize');
     const streamOptions: TransformOptions = {
@@ -54,7 +58,8 @@ export class JobStream extends Transform {
       writableHighWaterMark: options.writableHighWaterMark ?? Math.min(inputChunk, 1 << 20),
     };
     super(streamOptions);
-    this.createJob = createJob;
+    if (job instanceof Promise) this.pendingJob = job;
+    else this.job = job;
     this.producesOutput = producesOutput;
     this.inputChunk = inputChunk;
     this.outputChunk = outputChunk;
@@ -67,20 +72,12 @@ export class JobStream extends Transform {
     return this.finalStats ?? this.job?.stats();
   }
 
-  /** Waits until the job exists (the stream is constructed). */
-  protected get activeJob(): Job | undefined {
-    return this.job;
-  }
-
   override _construct(callback: (error?: Error | null) => void): void {
-    let created: Job | Promise<Job>;
-    try {
-      created = this.createJob();
-    } catch (err) {
-      callback(err as Error);
+    if (!this.pendingJob) {
+      callback();
       return;
     }
-    Promise.resolve(created).then(
+    this.pendingJob.then(
       (job) => {
         if (this.destroyed) job.close();
         else this.job = job;

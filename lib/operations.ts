@@ -14,7 +14,7 @@ export type SignatureStreamOptions = SignatureOptions & JobStreamOptions;
 /** basis bytes → signature. */
 export function signature(options: SignatureStreamOptions = {}): JobStream {
   const params = resolveSignatureParams(options);
-  return new JobStream(() => new NativeJob('signature', params), true, options);
+  return new JobStream(new NativeJob('signature', params), true, options);
 }
 
 export type DeltaStreamOptions = JobStreamOptions;
@@ -22,8 +22,8 @@ export type DeltaStreamOptions = JobStreamOptions;
 /** new file bytes → delta against `sig`. */
 export function delta(sig: SignatureSet, options: DeltaStreamOptions = {}): JobStream {
   if (!(sig instanceof SignatureSet)) throw paramError('delta() needs a SignatureSet from loadSignature()');
-  const native = sig.native; // throws now if the set is closed
-  return new JobStream(() => new NativeJob('delta', { signature: native }), true, options);
+  // The job holds its own reference: closing the set later does not affect it.
+  return new JobStream(new NativeJob('delta', { signature: sig.native }), true, options);
 }
 
 export interface PatchStreamOptions extends JobStreamOptions {
@@ -44,29 +44,27 @@ export function patch(basis: PatchBasis, options: PatchStreamOptions = {}): JobS
     throw paramError('maxOutput must be a non-negative integer');
   }
   if (basis instanceof Uint8Array) {
-    return new JobStream(() => new NativeJob('patch', { basisBuffer: basis, maxOutput }), true, options);
+    return new JobStream(new NativeJob('patch', { basisBuffer: basis, maxOutput }), true, options);
   }
   if (typeof basis === 'number') {
     if (!Number.isSafeInteger(basis) || basis < 0) throw paramError('basis file descriptor must be a non-negative integer');
-    return new JobStream(() => new NativeJob('patch', { basisFd: basis, maxOutput }), true, options);
+    return new JobStream(new NativeJob('patch', { basisFd: basis, maxOutput }), true, options);
   }
   if (typeof basis === 'string') {
     // The job keeps its own duplicate of the descriptor; ours closes at once.
-    return new JobStream(
-      async () => {
-        const handle = await open(basis, 'r');
-        try {
-          return new NativeJob('patch', { basisFd: handle.fd, maxOutput });
-        } finally {
-          await handle.close();
-        }
-      },
-      true,
-      options,
-    );
+    const opening = (async () => {
+      const handle = await open(basis, 'r');
+      try {
+        return new NativeJob('patch', { basisFd: handle.fd, maxOutput });
+      } finally {
+        await handle.close();
+      }
+    })();
+    opening.catch(() => undefined); // reported through the stream
+    return new JobStream(opening, true, options);
   }
   if (basis && typeof (basis as FileHandle).fd === 'number') {
-    return new JobStream(() => new NativeJob('patch', { basisFd: (basis as FileHandle).fd, maxOutput }), true, options);
+    return new JobStream(new NativeJob('patch', { basisFd: (basis as FileHandle).fd, maxOutput }), true, options);
   }
   throw paramError('patch basis must be a file path, a file descriptor, a FileHandle or a Buffer');
 }
@@ -79,7 +77,7 @@ export interface LoadSignatureOptions {
 export async function loadSignature(source: ByteSource | SignatureSet, options: LoadSignatureOptions = {}): Promise<SignatureSet> {
   if (source instanceof SignatureSet) return source;
   const job = new NativeJob('loadsig');
-  const stream = new JobStream(() => job, false, { signal: options.signal });
+  const stream = new JobStream(job, false, { signal: options.signal });
   stream.resume();
   await pipeline(toReadable(source), stream, { signal: options.signal });
   return new SignatureSet(job.takeSignature());
