@@ -1,0 +1,77 @@
+// The librsync command: parse the shared options, pick the command from
+// the table, run it, and turn the outcome into output and an exit status.
+import { interrupted } from './cli-error';
+import { CLI_OPTIONS, defaultOptions } from './cli-options';
+import { CliIO, processIO } from './cli-io';
+import { writesToStdout } from './command';
+import { COMMANDS, checkArity, findCommand } from './command-table';
+import { describeFailure, isBrokenPipe } from './failure';
+import { helpText, versionInfo, versionText } from './help-text';
+import { parseArgs } from './parse-args';
+import { Reporter } from './reporter';
+
+/** What a shell shows for rdiff killed by SIGPIPE; Node gets EPIPE instead. */
+export const BROKEN_PIPE_EXIT = 128 + 13;
+
+/** Runs one command line; resolves with the exit status. */
+export async function main(argv: readonly string[], io: CliIO = processIO(), signal: AbortSignal = new AbortController().signal): Promise<number> {
+  const options = defaultOptions();
+  const parsed = parseArgs(argv, CLI_OPTIONS, options);
+  const reporter = new Reporter(io, options);
+  try {
+    if (parsed.error) throw parsed.error;
+    if (options.help) {
+      reporter.print(helpText(COMMANDS, CLI_OPTIONS));
+      return 0;
+    }
+    if (options.version) {
+      const info = versionInfo();
+      if (options.json) reporter.success({ command: 'version', ...info });
+      else reporter.print(versionText(info));
+      return 0;
+    }
+    const [word, ...args] = parsed.positionals;
+    const command = findCommand(word);
+    checkArity(command, args);
+    reporter.dataOnStdout = writesToStdout(command, args);
+    const showProgress = options.progress ?? io.stderr.isTTY === true;
+    const outcome = await command.run({ args, options, io, reporter, showProgress, signal });
+    reporter.statistics(outcome.statistics);
+    reporter.success({ command: command.name, ...outcome.summary });
+    return 0;
+  } catch (err) {
+    if (isBrokenPipe(err)) return BROKEN_PIPE_EXIT;
+    const failure = describeFailure(err);
+    reporter.failure(failure);
+    return failure.exitCode;
+  }
+}
+
+/** Entry point for bin/librsync.js. */
+export function run(argv: readonly string[] = process.argv.slice(2)): void {
+  // A reader that goes away early is not worth a stack trace. Other
+  // errors reach stdout only when a failing pipeline destroys it, and
+  // that pipeline reports them.
+  let brokenPipe = false;
+  const onStdioError = (err: Error): void => {
+    if (!isBrokenPipe(err)) return;
+    brokenPipe = true;
+    process.exitCode = BROKEN_PIPE_EXIT;
+  };
+  process.stdout.on('error', onStdioError);
+  process.stderr.on('error', onStdioError);
+  // The first Ctrl-C stops cleanly (no temporary file left); a second one kills.
+  const interruption = new AbortController();
+  for (const name of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(name, () => interruption.abort(interrupted(name)));
+  }
+  main(argv, processIO(), interruption.signal).then(
+    (code) => {
+      process.exitCode = brokenPipe ? BROKEN_PIPE_EXIT : code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`librsync: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 107;
+    },
+  );
+}
