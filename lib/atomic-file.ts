@@ -66,6 +66,16 @@ export class AtomicFileWriter extends Writable {
       .then(() => callback(error));
   }
 
+  /**
+   * Resolves once the writer has closed: after a failure, once the
+   * temporary file is gone. pipeline() rejects on the first error without
+   * waiting for that, so callers await this before reporting the error.
+   */
+  settled(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.once('close', () => resolve()));
+  }
+
   private async writeAll(chunks: Buffer[]): Promise<void> {
     const handle = this.handle!;
     for (const chunk of chunks) {

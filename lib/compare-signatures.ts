@@ -78,20 +78,6 @@ export async function compareSignatures(
 
   let oldBlockOf = new Int32Array(1024);
   let compareLength = 0;
-  const newReader = new SignatureReader((weak, strong, first) => {
-    const header = newReader.header!;
-    const L = header.strongLength;
-    if (first + weak.length > oldBlockOf.length) {
-      let size = oldBlockOf.length;
-      while (size < first + weak.length) size *= 2;
-      const grown = new Int32Array(size);
-      grown.set(oldBlockOf);
-      oldBlockOf = grown;
-    }
-    for (let i = 0; i < weak.length; i++) {
-      oldBlockOf[first + i] = index ? index.find(weak[i], strong, i * L, compareLength) : -1;
-    }
-  });
   const checkHeader = (header: SignatureHeader): void => {
     if (header.magic !== oldHeader.magic || header.blockLength !== oldHeader.blockLength) {
       throw new LibrsyncError(
@@ -102,28 +88,21 @@ export async function compareSignatures(
     }
     compareLength = Math.min(header.strongLength, oldHeader.strongLength);
   };
+  const newReader = new SignatureReader((weak, strong, first) => {
+    const L = newReader.header!.strongLength;
+    if (first + weak.length > oldBlockOf.length) {
+      let size = oldBlockOf.length;
+      while (size < first + weak.length) size *= 2;
+      const grown = new Int32Array(size);
+      grown.set(oldBlockOf);
+      oldBlockOf = grown;
+    }
+    for (let i = 0; i < weak.length; i++) {
+      oldBlockOf[first + i] = index ? index.find(weak[i], strong, i * L, compareLength) : -1;
+    }
+  }, checkHeader);
   const newInput = toReadable(newSignature);
-  const checker = new Writable({
-    write(chunk: Buffer, _enc, callback) {
-      try {
-        const hadHeader = newReader.header !== undefined;
-        newReader.push(chunk);
-        if (!hadHeader && newReader.header) checkHeader(newReader.header);
-        callback();
-      } catch (err) {
-        callback(err as Error);
-      }
-    },
-    final(callback) {
-      try {
-        checkHeader(newReader.end());
-        callback();
-      } catch (err) {
-        callback(err as Error);
-      }
-    },
-  });
-  await pipeline(newInput, checker, { signal: options.signal });
+  await pipeline(newInput, consume(newReader), { signal: options.signal });
 
   const newBlocks = newReader.blockCount;
   oldBlockOf = oldBlockOf.slice(0, newBlocks);

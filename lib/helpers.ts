@@ -24,7 +24,13 @@ export interface OutputFileOptions {
 }
 
 async function runToFile(input: Readable, job: JobStream, outputPath: string, options: OutputFileOptions & { signal?: AbortSignal }): Promise<JobStats> {
-  await pipeline(input, job, new AtomicFileWriter(outputPath, { overwrite: options.overwrite }), { signal: options.signal });
+  const output = new AtomicFileWriter(outputPath, { overwrite: options.overwrite });
+  try {
+    await pipeline(input, job, output, { signal: options.signal });
+  } catch (err) {
+    await output.settled(); // no temporary file left once we report
+    throw err;
+  }
   return job.stats!;
 }
 

@@ -161,6 +161,8 @@ export class JobStream extends Transform {
       if (produced > 0 && out) {
         mayContinue = this.push(out.subarray(outOffset, outOffset + produced));
         this.outOffset = outOffset + produced;
+        // push() may run 'data' handlers that destroy this stream.
+        if (this.destroyed) return;
       }
       offset += consumed;
       if (done) {

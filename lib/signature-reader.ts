@@ -21,7 +21,11 @@ export class SignatureReader {
   blockCount = 0;
   private pending: Buffer = Buffer.alloc(0);
 
-  constructor(private readonly onBlocks: BlockBatchHandler) {}
+  /** `onHeader` runs before any block is passed to `onBlocks`, and may throw to reject it. */
+  constructor(
+    private readonly onBlocks: BlockBatchHandler,
+    private readonly onHeader?: (header: SignatureHeader) => void,
+  ) {}
 
   push(chunk: Buffer): void {
     let data = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
@@ -31,6 +35,7 @@ export class SignatureReader {
         return;
       }
       this.header = parseHeader(data);
+      this.onHeader?.(this.header);
       data = data.subarray(12);
     }
     const entry = 4 + this.header.strongLength;
@@ -61,21 +66,23 @@ export class SignatureReader {
   }
 }
 
+/** Validates a header in librsync's order, so both loaders report the same code. */
 export function parseHeader(data: Uint8Array): SignatureHeader {
   const view = Buffer.from(data.buffer, data.byteOffset, 12);
   const magic = view.readUInt32BE(0);
-  const blockLength = view.readUInt32BE(4);
-  const stored = view.readUInt32BE(8);
+  const blockLength = view.readInt32BE(4);
+  const stored = view.readInt32BE(8);
+  if (blockLength < 1) throw new LibrsyncError('RS_CORRUPT', `signature block length ${blockLength} is invalid`);
+  if (stored < 0 || stored > 32) throw new LibrsyncError('RS_CORRUPT', `signature strong sum length ${stored} is invalid`);
   if (!isSignatureMagic(magic)) {
     throw new LibrsyncError('RS_BAD_MAGIC', `not a signature: magic 0x${magic.toString(16).padStart(8, '0')}`);
   }
-  if (blockLength === 0 || blockLength > 0x7fffffff) {
-    throw new LibrsyncError('RS_CORRUPT', `signature block length ${blockLength} is invalid`);
+  const max = maxStrongLength(magic);
+  if (stored > max) {
+    throw new LibrsyncError('RS_PARAM_ERROR', `signature strong sum length ${stored} exceeds ${max} for its hash`);
   }
   if (blockLength > MAX_BLOCK_LENGTH) {
     throw new LibrsyncError('RS_BLOCK_TOO_LONG', `signature block length ${blockLength} exceeds the supported ${MAX_BLOCK_LENGTH}`);
   }
-  const max = maxStrongLength(magic);
-  if (stored > max) throw new LibrsyncError('RS_CORRUPT', `signature strong sum length ${stored} exceeds ${max}`);
   return { magic, blockLength, strongLength: stored === 0 ? max : stored };
 }

@@ -263,13 +263,17 @@ rs_result Job::InspectSignatureHeader(const uint8_t* in, size_t in_len) {
   size_t have = static_cast<size_t>(total_in_);
   size_t take = sizeof(header_) - have;
   if (take > in_len) take = in_len;
-  std::memcpy(header_ + have, in, take);
+  if (take > 0) std::memcpy(header_ + have, in, take);
   if (have + take < sizeof(header_)) return RS_DONE;
   uint32_t magic = ReadBe32(header_);
   uint32_t block_len = ReadBe32(header_ + 4);
   uint32_t strong_len = ReadBe32(header_ + 8);
-  // Anything else wrong with the header is librsync's to report.
-  if (IsSignatureMagic(magic) && block_len > kMaxBlockLength) {
+  // librsync checks block length, strong length, magic, then the strong
+  // length against the magic; anything it would reject is left for it to
+  // report, so codes match rdiff. Only then do we refuse absurd blocks.
+  bool librsync_accepts = block_len >= 1 && block_len <= 0x7fffffff && IsSignatureMagic(magic) &&
+                          strong_len <= MaxStrongLength(magic);
+  if (librsync_accepts && block_len > kMaxBlockLength) {
     extra_ = kBlockTooLong;
     return RS_CORRUPT;
   }
