@@ -172,8 +172,12 @@ export class JobStream extends Transform {
         callback();
         return;
       }
-      if (offset === input.length && !eof) {
-        callback(); // everything taken; more input please
+      // Ask for more input only once the job has room to spare in its
+      // output: a job that filled the buffer may hold more output, and
+      // librsync 2.3.2's delta would swallow every byte offered meanwhile
+      // (unbounded memory on unmatched data).
+      if (offset === input.length && !eof && produced < outLen) {
+        callback();
         return;
       }
       if (consumed === 0 && produced === 0) {
