@@ -22,24 +22,26 @@ export interface JobStats {
 
 export type StepCallback = (err: Error | null, consumed: number, produced: number, done: boolean) => void;
 
+/**
+ * One step: processes input[inOff, inOff+inLen) into
+ * output[outOff, outOff+outLen); `eof` says the slice ends the input.
+ * Calls back once, asynchronously. Unconsumed input must be offered again.
+ */
+export type StepFunction<Callback> = (
+  eof: boolean,
+  input: Uint8Array | null,
+  inOff: number,
+  inLen: number,
+  output: Uint8Array | null,
+  outOff: number,
+  outLen: number,
+  callback: Callback,
+) => void;
+
 export interface Job {
   readonly kind: JobKind;
-  /**
-   * Processes input[inOff, inOff+inLen) into output[outOff, outOff+outLen).
-   * `eof` says the slice ends the input. Calls back once, asynchronously,
-   * with how much was consumed and produced and whether the job ended.
-   * Unconsumed input must be offered again. One step at a time.
-   */
-  step(
-    eof: boolean,
-    input: Uint8Array | null,
-    inOff: number,
-    inLen: number,
-    output: Uint8Array | null,
-    outOff: number,
-    outLen: number,
-    callback: StepCallback,
-  ): void;
+  /** Reports how much was consumed and produced and whether the job ended. One step at a time. */
+  step: StepFunction<StepCallback>;
   stats(): JobStats;
   /** Frees the job; safe while a step is in flight (freed when it returns). */
   close(): void;

@@ -3,18 +3,11 @@
 // to install instead of a bare "Cannot find module".
 import { join } from 'node:path';
 import { LibrsyncError } from './errors';
+import { StepFunction } from './job';
 
 export interface NativeJobState {
-  step(
-    eof: boolean,
-    input: Uint8Array | null,
-    inOff: number,
-    inLen: number,
-    output: Uint8Array | null,
-    outOff: number,
-    outLen: number,
-    callback: (err: (Error & { code?: string; detail?: string }) | null) => void,
-  ): void;
+  /** Progress is reported through the Float64Array given to the constructor. */
+  step: StepFunction<(err: (Error & { code?: string; detail?: string }) | null) => void>;
   stats(): Record<string, number>;
   takeSignature(): NativeSignatureSet;
   close(): void;

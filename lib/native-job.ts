@@ -1,7 +1,7 @@
 // Job implementation backed by the native addon (librsync on the libuv
 // thread pool).
 import { fromNativeError } from './errors';
-import { Job, JobKind, JobStats, StepCallback } from './job';
+import { Job, JobKind, JobStats } from './job';
 import { NativeJobState, NativeSignatureSet, nativeBinding } from './native-binding';
 
 const KIND_NUMBER: Record<JobKind, number> = { signature: 0, loadsig: 1, delta: 2, patch: 3 };
@@ -31,21 +31,12 @@ export class NativeJob implements Job {
     }
   }
 
-  step(
-    eof: boolean,
-    input: Uint8Array | null,
-    inOff: number,
-    inLen: number,
-    output: Uint8Array | null,
-    outOff: number,
-    outLen: number,
-    callback: StepCallback,
-  ): void {
+  step: Job['step'] = (eof, input, inOff, inLen, output, outOff, outLen, callback) => {
     this.handle.step(eof, input, inOff, inLen, output, outOff, outLen, (err) => {
       const [consumed, produced, done] = this.state;
       callback(err ? fromNativeError(err, this.kind) : null, consumed, produced, done === 1);
     });
-  }
+  };
 
   stats(): JobStats {
     const s = this.handle.stats();
