@@ -32,7 +32,8 @@ export const packageRoot = join(__dirname, '..');
 const INSTALL_HINT =
   'The native addon needs the librsync shared library: on Debian/Ubuntu `apt-get install librsync2` ' +
   '(and librsync-dev, python3, make and g++ to build from source), on Fedora `dnf install librsync` ' +
-  '(librsync-devel to build), on macOS `brew install librsync`; then reinstall this package.';
+  '(librsync-devel to build), on macOS `brew install librsync`; then rebuild it with `npm rebuild librsync` ' +
+  '(npm versions that hold back install scripts need `npm install-scripts approve librsync` first).';
 
 let cached: { binding?: NativeBinding; error?: LibrsyncError } | undefined;
 
