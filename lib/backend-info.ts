@@ -1,13 +1,29 @@
 // What this process runs on: useful in bug reports and the CLI's --version.
-import { nativeBinding } from './native-binding';
+import { Backend, resolveBackend } from './backend';
+import { nativeBinding, nativeLoadError } from './native-binding';
 
 export interface BackendInfo {
-  backend: 'native';
-  librsyncVersion: string;
-  sourceHash: string;
+  /** The backend calls use when they name none. */
+  backend: Backend;
+  /** Whether the native addon loads here. */
+  nativeAvailable: boolean;
+  /** Why it does not, when it does not. */
+  nativeError?: string;
+  /** Version of the librsync the addon is linked with (native only). */
+  librsyncVersion?: string;
+  /** Digest of the addon's C++ sources (native only). */
+  sourceHash?: string;
 }
 
 export function backendInfo(): BackendInfo {
-  const binding = nativeBinding();
-  return { backend: 'native', librsyncVersion: binding.librsyncVersion, sourceHash: binding.sourceHash };
+  const error = nativeLoadError();
+  const info: BackendInfo = { backend: resolveBackend(), nativeAvailable: !error };
+  if (error) {
+    info.nativeError = error.message;
+  } else {
+    const binding = nativeBinding();
+    info.librsyncVersion = binding.librsyncVersion;
+    info.sourceHash = binding.sourceHash;
+  }
+  return info;
 }

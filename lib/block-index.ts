@@ -1,6 +1,8 @@
 // Open-addressing index from (weak sum, strong sum) to the FIRST block
 // that has them, over typed arrays: no Map of boxed numbers, no per-block
-// objects, so a million-block signature stays a few tens of MB.
+// objects, so a million-block signature stays a few tens of MB. A bit
+// array of weak sums in front of it turns away most misses of a rolling
+// scan with one load from a table small enough for the L1/L2 cache.
 
 export class BlockIndex {
   readonly strongLength: number;
@@ -10,6 +12,8 @@ export class BlockIndex {
   private unique = 0;
   private slots: Int32Array; // block index + 1, 0 = empty
   private mask: number;
+  private filter: Int32Array;
+  private filterMask: number;
 
   constructor(strongLength: number, expectedBlocks = 1024) {
     this.strongLength = strongLength;
@@ -18,6 +22,8 @@ export class BlockIndex {
     const size = tableSizeFor(this.weak.length);
     this.slots = new Int32Array(size);
     this.mask = size - 1;
+    this.filter = new Int32Array(size >>> 2); // 8 bits per slot, 16 per block at most
+    this.filterMask = size * 8 - 1;
   }
 
   get size(): number {
@@ -28,6 +34,26 @@ export class BlockIndex {
   addBatch(weak: Uint32Array, strong: Uint8Array): void {
     const L = this.strongLength;
     for (let i = 0; i < weak.length; i++) this.add(weak[i], strong, i * L);
+  }
+
+  /** Whether some block may have this weak sum (false positives only). */
+  mayHaveWeak(weak: number): boolean {
+    const bit = filterBit(weak) & this.filterMask;
+    return (this.filter[bit >>> 5] & (1 << (bit & 31))) !== 0;
+  }
+
+  /** Whether some block has exactly this weak sum. */
+  hasWeak(weak: number): boolean {
+    for (let slot = mix(weak) & this.mask; ; slot = (slot + 1) & this.mask) {
+      const entry = this.slots[slot];
+      if (entry === 0) return false;
+      if (this.weak[entry - 1] === weak) return true;
+    }
+  }
+
+  /** Every block's sums, in order, duplicates included. */
+  entries(): { weak: Uint32Array; strong: Uint8Array } {
+    return { weak: this.weak.subarray(0, this.count), strong: this.strong.subarray(0, this.count * this.strongLength) };
   }
 
   /** First block with these sums (comparing `compareLength` strong bytes), or -1. */
@@ -45,7 +71,6 @@ export class BlockIndex {
 
   private add(weak: number, strong: Uint8Array, offset: number): void {
     const block = this.count++;
-    if (this.find(weak, strong, offset) >= 0) return; // duplicates keep the first index
     if (block >= this.weak.length) {
       const weakSums = new Uint32Array(this.weak.length * 2);
       weakSums.set(this.weak);
@@ -56,9 +81,12 @@ export class BlockIndex {
     }
     this.weak[block] = weak;
     this.strong.set(strong.subarray(offset, offset + this.strongLength), block * this.strongLength);
+    if (this.find(weak, strong, offset) >= 0) return; // duplicates keep the first index
     let slot = mix(weak) & this.mask;
     while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
     this.slots[slot] = block + 1;
+    const bit = filterBit(weak) & this.filterMask;
+    this.filter[bit >>> 5] |= 1 << (bit & 31);
     if (++this.unique * 2 > this.slots.length) this.rehash(this.slots.length * 2);
   }
 
@@ -74,7 +102,20 @@ export class BlockIndex {
     }
     this.slots = slots;
     this.mask = mask;
+    this.filter = new Int32Array(size >>> 2);
+    this.filterMask = size * 8 - 1;
+    for (let i = 0; i < slots.length; i++) {
+      if (slots[i] === 0) continue;
+      const bit = filterBit(this.weak[slots[i] - 1]) & this.filterMask;
+      this.filter[bit >>> 5] |= 1 << (bit & 31);
+    }
   }
+}
+
+/** Another spread of the weak sum than the table's, so the two reject independently. */
+function filterBit(weak: number): number {
+  const h = Math.imul(weak ^ (weak >>> 15), 0x2c1b3c6d);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function tableSizeFor(n: number): number {

@@ -72,7 +72,7 @@ export async function deltaFile(
   deltaPath: string,
   options: DeltaStreamOptions & OutputFileOptions = {},
 ): Promise<JobStats> {
-  const set = await loadSignature(sig, { signal: options.signal });
+  const set = await loadSignature(sig, { signal: options.signal, backend: options.backend });
   try {
     return await runToFile(toReadable(newPath), delta(set, options), deltaPath, options);
   } finally {
@@ -96,7 +96,7 @@ export async function signatureBuffer(data: ByteSource, options: SignatureStream
 }
 
 export async function deltaBuffer(sig: SignatureSet | ByteSource, data: ByteSource, options: DeltaStreamOptions = {}): Promise<Buffer> {
-  const set = await loadSignature(sig, { signal: options.signal });
+  const set = await loadSignature(sig, { signal: options.signal, backend: options.backend });
   try {
     return await runToBuffer(toReadable(data), delta(set, options), options.signal);
   } finally {

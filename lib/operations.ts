@@ -1,32 +1,48 @@
 // The public stream factories: signature, delta and patch as Transforms
-// over the native job, and loadSignature.
+// over a job of the chosen backend, and loadSignature.
 import { FileHandle, open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
+import { BackendOption, resolveBackend } from './backend';
 import { ByteSource, toReadable } from './byte-source';
 import { paramError } from './errors';
+import { Job } from './job';
 import { JobStream, JobStreamOptions } from './job-stream';
+import { BasisSource, FileBasis, MemoryBasis } from './js/basis-source';
+import { JsDeltaJob } from './js/js-delta-job';
+import { JsLoadSignatureJob } from './js/js-loadsig-job';
+import { JsPatchJob } from './js/js-patch-job';
+import { JsSignatureJob } from './js/js-signature-job';
 import { NativeJob } from './native-job';
 import { SignatureOptions, resolveSignatureParams } from './signature-params';
 import { SignatureSet } from './signature-set';
 
-export type SignatureStreamOptions = SignatureOptions & JobStreamOptions;
+export type SignatureStreamOptions = SignatureOptions & JobStreamOptions & BackendOption;
+
+/** Reported through the stream rather than thrown here. */
+function deferred(job: Promise<Job>): Promise<Job> {
+  job.catch(() => undefined);
+  return job;
+}
 
 /** basis bytes → signature. */
 export function signature(options: SignatureStreamOptions = {}): JobStream {
   const params = resolveSignatureParams(options);
-  return new JobStream(new NativeJob('signature', params), true, options);
+  const job = resolveBackend(options.backend) === 'native' ? new NativeJob('signature', params) : deferred(JsSignatureJob.create(params));
+  return new JobStream(job, true, options);
 }
 
-export type DeltaStreamOptions = JobStreamOptions;
+export type DeltaStreamOptions = JobStreamOptions & BackendOption;
 
-/** new file bytes → delta against `sig`. */
+/** new file bytes → delta against `sig` (on the backend that loaded it). */
 export function delta(sig: SignatureSet, options: DeltaStreamOptions = {}): JobStream {
   if (!(sig instanceof SignatureSet)) throw paramError('delta() needs a SignatureSet from loadSignature()');
+  const backend = options.backend === undefined ? sig.backend : resolveBackend(options.backend);
   // The job holds its own reference: closing the set later does not affect it.
-  return new JobStream(new NativeJob('delta', { signature: sig.native }), true, options);
+  const job = backend === 'native' ? new NativeJob('delta', { signature: sig.native }) : new JsDeltaJob(sig.js);
+  return new JobStream(job, true, options);
 }
 
-export interface PatchStreamOptions extends JobStreamOptions {
+export interface PatchStreamOptions extends JobStreamOptions, BackendOption {
   /** Fail with RS_OUTPUT_LIMIT once the output would exceed this many bytes (delta bombs). */
   maxOutput?: number;
 }
@@ -36,21 +52,38 @@ export type PatchBasis = string | number | Uint8Array | FileHandle;
 /** Patch output is often far larger than its input (COPY commands): bigger buffers, fewer hops. */
 const PATCH_OUTPUT_CHUNK = 1 << 20;
 
-/** delta bytes → new file, copying from `basis` (a path, an fd, a FileHandle or bytes). */
+/**
+ * delta bytes → new file, copying from `basis` (a path, an fd, a FileHandle
+ * or bytes). The native backend keeps its own duplicate of a descriptor;
+ * the js backend reads the caller's, which must stay open until the end.
+ */
 export function patch(basis: PatchBasis, options: PatchStreamOptions = {}): JobStream {
   const maxOutput = options.maxOutput;
-  options = { outputChunkSize: PATCH_OUTPUT_CHUNK, ...options };
   if (maxOutput !== undefined && (!Number.isSafeInteger(maxOutput) || maxOutput < 0)) {
     throw paramError('maxOutput must be a non-negative integer');
   }
+  const streamOptions = { outputChunkSize: PATCH_OUTPUT_CHUNK, ...options };
+  const native = resolveBackend(options.backend) === 'native';
+  const jsJob = (source: BasisSource | Promise<BasisSource>): Job | Promise<Job> =>
+    source instanceof Promise ? deferred(source.then((s) => new JsPatchJob(s, maxOutput))) : new JsPatchJob(source, maxOutput);
+
   if (basis instanceof Uint8Array) {
-    return new JobStream(new NativeJob('patch', { basisBuffer: basis, maxOutput }), true, options);
+    const job = native ? new NativeJob('patch', { basisBuffer: basis, maxOutput }) : jsJob(new MemoryBasis(basis));
+    return new JobStream(job, true, streamOptions);
   }
+  let fd: number | undefined;
   if (typeof basis === 'number') {
     if (!Number.isSafeInteger(basis) || basis < 0) throw paramError('basis file descriptor must be a non-negative integer');
-    return new JobStream(new NativeJob('patch', { basisFd: basis, maxOutput }), true, options);
+    fd = basis;
+  } else if (basis && typeof basis !== 'string' && typeof (basis as FileHandle).fd === 'number') {
+    fd = (basis as FileHandle).fd;
+  }
+  if (fd !== undefined) {
+    const job = native ? new NativeJob('patch', { basisFd: fd, maxOutput }) : jsJob(FileBasis.fromFd(fd));
+    return new JobStream(job, true, streamOptions);
   }
   if (typeof basis === 'string') {
+    if (!native) return new JobStream(jsJob(FileBasis.open(basis)), true, streamOptions);
     // The job keeps its own duplicate of the descriptor; ours closes at once.
     const opening = (async () => {
       const handle = await open(basis, 'r');
@@ -60,25 +93,22 @@ export function patch(basis: PatchBasis, options: PatchStreamOptions = {}): JobS
         await handle.close();
       }
     })();
-    opening.catch(() => undefined); // reported through the stream
-    return new JobStream(opening, true, options);
-  }
-  if (basis && typeof (basis as FileHandle).fd === 'number') {
-    return new JobStream(new NativeJob('patch', { basisFd: (basis as FileHandle).fd, maxOutput }), true, options);
+    return new JobStream(deferred(opening), true, streamOptions);
   }
   throw paramError('patch basis must be a file path, a file descriptor, a FileHandle or a Buffer');
 }
 
-export interface LoadSignatureOptions {
+export interface LoadSignatureOptions extends BackendOption {
   signal?: AbortSignal;
 }
 
 /** Reads and indexes a signature (a path, bytes or a stream) for delta(). */
 export async function loadSignature(source: ByteSource | SignatureSet, options: LoadSignatureOptions = {}): Promise<SignatureSet> {
   if (source instanceof SignatureSet) return source;
-  const job = new NativeJob('loadsig');
+  const native = resolveBackend(options.backend) === 'native';
+  const job = native ? new NativeJob('loadsig') : new JsLoadSignatureJob();
   const stream = new JobStream(job, false, { signal: options.signal });
   stream.resume();
   await pipeline(toReadable(source), stream, { signal: options.signal });
-  return new SignatureSet(job.takeSignature());
+  return new SignatureSet(job instanceof NativeJob ? job.takeSignature() : job.takeSignature());
 }

@@ -1,25 +1,30 @@
 // A loaded, indexed signature: what delta jobs match against. One set can
 // serve any number of concurrent deltas; close() releases it once the
-// last of them has finished.
+// last of them has finished. A set belongs to the backend that loaded it.
+import { Backend } from './backend';
+import { paramError } from './errors';
+import { JsSignature } from './js/js-signature';
 import { RollingHash, StrongHash, hashOf, rollsumOf } from './magic';
 import { NativeSignatureSet } from './native-binding';
-import { paramError } from './errors';
 
 export class SignatureSet {
+  readonly backend: Backend;
   readonly magic: number;
   readonly hash: StrongHash;
   readonly rollsum: RollingHash;
   readonly blockLength: number;
   readonly strongLength: number;
   readonly blockCount: number;
-  /** @internal the native set; undefined once closed */
   private nativeSet: NativeSignatureSet | undefined;
+  private jsSet: JsSignature | undefined;
 
   /** @internal use loadSignature() */
-  constructor(native: NativeSignatureSet) {
-    const info = native.info();
+  constructor(loaded: NativeSignatureSet | JsSignature) {
+    const info = loaded instanceof JsSignature ? loaded : loaded.info();
     if (!info) throw paramError('signature set is closed');
-    this.nativeSet = native;
+    if (loaded instanceof JsSignature) this.jsSet = loaded;
+    else this.nativeSet = loaded;
+    this.backend = loaded instanceof JsSignature ? 'js' : 'native';
     this.magic = info.magic;
     this.hash = hashOf(info.magic);
     this.rollsum = rollsumOf(info.magic);
@@ -29,19 +34,34 @@ export class SignatureSet {
   }
 
   get closed(): boolean {
-    return this.nativeSet === undefined;
+    return this.nativeSet === undefined && this.jsSet === undefined;
   }
 
   /** @internal */
   get native(): NativeSignatureSet {
-    if (!this.nativeSet) throw paramError('the SignatureSet has been closed');
-    return this.nativeSet;
+    return this.loaded('native', this.nativeSet);
+  }
+
+  /** @internal */
+  get js(): JsSignature {
+    return this.loaded('js', this.jsSet);
+  }
+
+  private loaded<T>(backend: Backend, set: T | undefined): T {
+    if (this.closed) throw paramError('the SignatureSet has been closed');
+    if (set === undefined) {
+      throw paramError(
+        `this SignatureSet was loaded by the ${this.backend} backend; load the signature with { backend: '${backend}' } to use it there`,
+      );
+    }
+    return set;
   }
 
   /** Releases the set; deltas already running keep it until they end. */
   close(): void {
     this.nativeSet?.close();
     this.nativeSet = undefined;
+    this.jsSet = undefined;
   }
 
   [Symbol.dispose](): void {

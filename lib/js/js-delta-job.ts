@@ -1,0 +1,180 @@
+// Delta in TypeScript, making the same choices as librsync's delta.c so
+// the bytes are identical: test the block-long window at each position;
+// on a match emit (or extend) a COPY and jump past it; on a miss slide the
+// window by one byte and grow the pending literal (emitted at 32 KiB).
+// At the end of input the window shrinks from the front instead, so only
+// suffixes (the basis's short last block) can still match.
+import { DELTA_MAGIC } from '../magic';
+import { JobKind } from '../job';
+import { OP_END, writeCopy, writeLiteral } from './delta-encoder';
+import { JsJob, STEP_INPUT_BUDGET } from './js-job';
+import { JsSignature } from './js-signature';
+import { WeakSum, createWeakSum } from './weak-sum';
+
+/** librsync flushes a literal once this many unmatched bytes are pending. */
+const MAX_MISS = 32768;
+
+export class JsDeltaJob extends JsJob {
+  readonly kind: JobKind = 'delta';
+  private readonly weak: WeakSum;
+  private readonly blockLength: number;
+  /**
+   * Unemitted input: [start, scan) is the pending literal, [scan, end) is
+   * not yet scanned. Matched bytes are dropped as soon as they match.
+   */
+  private scoop: Uint8Array;
+  private start = 0;
+  private scan = 0;
+  private end = 0;
+  /** Pending COPY (length 0: none). */
+  private copyPosition = 0;
+  private copyLength = 0;
+  private headerWritten = false;
+  private readonly magicBytes = Uint8Array.of(DELTA_MAGIC >>> 24, (DELTA_MAGIC >>> 16) & 0xff, (DELTA_MAGIC >>> 8) & 0xff, DELTA_MAGIC & 0xff);
+
+  constructor(private readonly sig: JsSignature) {
+    super();
+    this.weak = createWeakSum(sig.rollsum);
+    this.blockLength = sig.blockLength;
+    this.scoop = new Uint8Array(Math.min(MAX_MISS + sig.blockLength + STEP_INPUT_BUDGET, 4 << 20));
+    this.counters.blockLength = sig.blockLength;
+    this.counters.signatureBlocks = sig.blockCount;
+  }
+
+  protected run(eof: boolean, input: Uint8Array, inOff: number, inLen: number): number {
+    if (!this.headerWritten) {
+      this.tube.put(this.magicBytes, 0, 4);
+      this.headerWritten = true;
+    }
+    const take = Math.min(inLen, STEP_INPUT_BUDGET);
+    const last = eof && take === inLen;
+    if (this.sig.blockCount === 0) {
+      // librsync's "slack" delta: with nothing to match, each slice of
+      // input becomes one literal (so its bytes depend on the slicing).
+      if (take > 0) writeLiteral(this.tube, this.counters, input, inOff, inOff + take);
+    } else {
+      this.append(input, inOff, take);
+      this.scanWindows();
+      if (last && !this.scanTail()) return take; // more tail next step
+    }
+    if (last) {
+      this.flush();
+      this.tube.putByte(OP_END);
+      this.finished = true;
+    }
+    return take;
+  }
+
+  private append(input: Uint8Array, offset: number, length: number): void {
+    if (this.end + length > this.scoop.length) {
+      const live = this.end - this.start;
+      const target = live + length <= this.scoop.length ? this.scoop : new Uint8Array(Math.max(this.scoop.length * 2, live + length));
+      target.set(this.scoop.subarray(this.start, this.end), 0);
+      this.scoop = target;
+      this.scan -= this.start;
+      this.end = live;
+      this.start = 0;
+    }
+    this.scoop.set(input.subarray(offset, offset + length), this.end);
+    this.end += length;
+  }
+
+  /** Full windows: while a block and one more byte are available. */
+  private scanWindows(): void {
+    const blockLength = this.blockLength;
+    const data = this.scoop;
+    const weak = this.weak;
+    const index = this.sig.index;
+    const end = this.end;
+    let scan = this.scan;
+    while (scan + blockLength < end) {
+      if (weak.count === 0) weak.update(data, scan, scan + blockLength);
+      const sum = weak.digest();
+      if (index.mayHaveWeak(sum) && index.hasWeak(sum)) {
+        const block = this.findBlock(sum, scan, blockLength);
+        if (block >= 0) {
+          this.scan = scan;
+          this.appendMatch(block * blockLength, blockLength);
+          scan = this.scan;
+          weak.reset();
+          continue;
+        }
+      }
+      weak.rotate(data[scan], data[scan + blockLength]);
+      if (this.copyLength > 0 || scan - this.start >= MAX_MISS) {
+        this.scan = scan;
+        this.flush();
+      }
+      scan++;
+    }
+    this.scan = scan;
+  }
+
+  /** The last bytes of the input, the window shrinking on each miss. Returns true when done. */
+  private scanTail(): boolean {
+    const data = this.scoop;
+    const weak = this.weak;
+    const index = this.sig.index;
+    const end = this.end;
+    let budget = STEP_INPUT_BUDGET;
+    let scan = this.scan;
+    while (scan < end) {
+      if (budget-- === 0) {
+        this.scan = scan;
+        return false;
+      }
+      if (weak.count === 0) weak.update(data, scan, Math.min(end, scan + this.blockLength));
+      const length = weak.count;
+      const sum = weak.digest();
+      if (index.mayHaveWeak(sum) && index.hasWeak(sum)) {
+        const block = this.findBlock(sum, scan, length);
+        if (block >= 0) {
+          this.scan = scan;
+          this.appendMatch(block * this.blockLength, length);
+          scan = this.scan;
+          weak.reset();
+          continue;
+        }
+      }
+      weak.rollout(data[scan]);
+      if (this.copyLength > 0 || scan - this.start >= MAX_MISS) {
+        this.scan = scan;
+        this.flush();
+      }
+      scan++;
+    }
+    this.scan = scan;
+    return true;
+  }
+
+  /** The first block whose weak and strong sums match data[at, at+length), or -1. */
+  private findBlock(sum: number, at: number, length: number): number {
+    const strong = this.sig.strong.sum(this.scoop, at, at + length);
+    const block = this.sig.index.find(sum, strong, 0);
+    if (block < 0) this.counters.falseMatches++;
+    return block;
+  }
+
+  private appendMatch(position: number, length: number): void {
+    if (this.copyLength > 0 && this.copyPosition + this.copyLength === position) {
+      this.copyLength += length;
+    } else {
+      this.flush();
+      this.copyPosition = position;
+      this.copyLength = length;
+    }
+    this.scan += length;
+    this.start = this.scan;
+  }
+
+  /** Emits the pending COPY or literal. */
+  private flush(): void {
+    if (this.copyLength > 0) {
+      writeCopy(this.tube, this.counters, this.copyPosition, this.copyLength);
+      this.copyLength = 0;
+    } else if (this.scan > this.start) {
+      writeLiteral(this.tube, this.counters, this.scoop, this.start, this.scan);
+      this.start = this.scan;
+    }
+  }
+}

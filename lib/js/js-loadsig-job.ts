@@ -1,0 +1,56 @@
+// Loading a signature in TypeScript: the shared SignatureReader validates
+// exactly as the native loader does, and blocks go into a BlockIndex.
+import { BlockIndex } from '../block-index';
+import { LibrsyncError } from '../errors';
+import { JobKind } from '../job';
+import { hashOf } from '../magic';
+import { SignatureHeader, SignatureReader } from '../signature-reader';
+import { JsJob, STEP_INPUT_BUDGET } from './js-job';
+import { JsSignature } from './js-signature';
+import { createStrongSum } from './strong-sum';
+
+export class JsLoadSignatureJob extends JsJob {
+  readonly kind: JobKind = 'loadsig';
+  private index: BlockIndex | undefined;
+  private readonly reader: SignatureReader;
+  private result: JsSignature | undefined;
+  private loading: Promise<void> | undefined;
+
+  constructor() {
+    super();
+    this.reader = new SignatureReader(
+      (weak, strong) => this.index!.addBatch(weak, strong),
+      (header) => this.start(header),
+    );
+  }
+
+  private start(header: SignatureHeader): void {
+    this.index = new BlockIndex(header.strongLength);
+    this.counters.blockLength = header.blockLength;
+  }
+
+  protected run(eof: boolean, input: Uint8Array, inOff: number, inLen: number): number | Promise<number> {
+    const take = Math.min(inLen, STEP_INPUT_BUDGET);
+    try {
+      if (take > 0) this.reader.push(Buffer.from(input.buffer, input.byteOffset + inOff, take));
+      if (!eof || take < inLen) return take;
+      const header = this.reader.end();
+      this.counters.signatureBlocks = this.index!.size;
+      // The hasher deltas will use: created once the set is known good.
+      this.loading ??= createStrongSum(hashOf(header.magic)).then((strong) => {
+        this.result = new JsSignature(header.magic, header.blockLength, header.strongLength, this.index!, strong);
+        this.finished = true;
+      });
+      return this.loading.then(() => take);
+    } catch (err) {
+      if (err instanceof LibrsyncError) throw this.error(err.code, err.message);
+      throw err;
+    }
+  }
+
+  /** The loaded set, once the job has finished. */
+  takeSignature(): JsSignature {
+    if (!this.result) throw this.error('RS_INTERNAL_ERROR', 'the signature has not been loaded');
+    return this.result;
+  }
+}

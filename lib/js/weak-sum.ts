@@ -1,0 +1,132 @@
+// librsync's two rolling checksums, over typed arrays and 32-bit integer
+// arithmetic only. Both keep a window of `count` bytes that can be filled,
+// rotated by one byte, or shrunk from the front (how a delta matches the
+// basis's short last block at the end of the input).
+import { RollingHash } from '../magic';
+
+export interface WeakSum {
+  /** Bytes in the window; 0 after reset(). */
+  count: number;
+  reset(): void;
+  /** Appends data[start, end) to the window. */
+  update(data: Uint8Array, start: number, end: number): void;
+  /** Drops `out` from the front and appends `inByte`: the window slides by one. */
+  rotate(out: number, inByte: number): void;
+  /** Drops `out` from the front: the window shrinks by one. */
+  rollout(out: number): void;
+  digest(): number;
+}
+
+// RabinKarp: h = 1; h = h*M + b for each byte, all mod 2^32.
+const RK_MULT = 0x08104225;
+const RK_INVERSE = 0x98f009ad; // RK_MULT^-1 mod 2^32
+const RK_ADJUST = 0x08104224; // RK_MULT - 1: removes the seed's contribution
+const RK_MULT2 = Math.imul(RK_MULT, RK_MULT);
+const RK_MULT3 = Math.imul(RK_MULT2, RK_MULT);
+const RK_MULT4 = Math.imul(RK_MULT3, RK_MULT);
+
+export class RabinKarpSum implements WeakSum {
+  count = 0;
+  private hash = 1;
+  /** RK_MULT^count */
+  private mult = 1;
+
+  reset(): void {
+    this.count = 0;
+    this.hash = 1;
+    this.mult = 1;
+  }
+
+  update(data: Uint8Array, start: number, end: number): void {
+    let h = this.hash;
+    let i = start;
+    // Four bytes per round: the products are independent, so the chain of
+    // multiplications is a quarter as long.
+    for (const stop = end - 3; i < stop; i += 4) {
+      h = (Math.imul(h, RK_MULT4) + Math.imul(data[i], RK_MULT3) + Math.imul(data[i + 1], RK_MULT2) + Math.imul(data[i + 2], RK_MULT) + data[i + 3]) | 0;
+    }
+    for (; i < end; i++) h = (Math.imul(h, RK_MULT) + data[i]) | 0;
+    this.hash = h;
+    this.mult = Math.imul(this.mult, powMult(end - start));
+    this.count += end - start;
+  }
+
+  rotate(out: number, inByte: number): void {
+    this.hash = (Math.imul(this.hash, RK_MULT) + inByte - Math.imul(this.mult, out + RK_ADJUST)) | 0;
+  }
+
+  rollout(out: number): void {
+    this.count--;
+    this.mult = Math.imul(this.mult, RK_INVERSE);
+    this.hash = (this.hash - Math.imul(this.mult, out + RK_ADJUST)) | 0;
+  }
+
+  digest(): number {
+    return this.hash >>> 0;
+  }
+}
+
+/** RK_MULT^n mod 2^32 by squaring. */
+function powMult(n: number): number {
+  let result = 1;
+  let base = RK_MULT;
+  while (n > 0) {
+    if (n & 1) result = Math.imul(result, base);
+    base = Math.imul(base, base);
+    n = Math.floor(n / 2);
+  }
+  return result;
+}
+
+// Rollsum (rsync's Adler-like sum): s1 = sum(b + 31), s2 = sum of the
+// running s1, both mod 2^16.
+const CHAR_OFFSET = 31;
+
+export class Rollsum implements WeakSum {
+  count = 0;
+  private s1 = 0;
+  private s2 = 0;
+
+  reset(): void {
+    this.count = 0;
+    this.s1 = 0;
+    this.s2 = 0;
+  }
+
+  update(data: Uint8Array, start: number, end: number): void {
+    let s1 = this.s1;
+    let s2 = this.s2;
+    // Exact in doubles for 4096 bytes at a time, then reduced mod 2^16.
+    for (let i = start; i < end; ) {
+      const stop = Math.min(end, i + 4096);
+      for (; i < stop; i++) {
+        s1 += data[i] + CHAR_OFFSET;
+        s2 += s1;
+      }
+      s1 &= 0xffff;
+      s2 %= 0x10000;
+    }
+    this.s1 = s1;
+    this.s2 = s2;
+    this.count += end - start;
+  }
+
+  rotate(out: number, inByte: number): void {
+    this.s1 = (this.s1 + inByte - out) & 0xffff;
+    this.s2 = (this.s2 + this.s1 - this.count * (out + CHAR_OFFSET)) & 0xffff;
+  }
+
+  rollout(out: number): void {
+    this.s1 = (this.s1 - out - CHAR_OFFSET) & 0xffff;
+    this.s2 = (this.s2 - this.count * (out + CHAR_OFFSET)) & 0xffff;
+    this.count--;
+  }
+
+  digest(): number {
+    return ((this.s2 << 16) | this.s1) >>> 0;
+  }
+}
+
+export function createWeakSum(kind: RollingHash): WeakSum {
+  return kind === 'rollsum' ? new Rollsum() : new RabinKarpSum();
+}
