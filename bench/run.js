@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict';
-// Signature, delta and patch through each implementation, side by side in
-// one run, on generated files: `node bench/run.js [--size MiB] [--runs N]`.
+// Signature, delta and patch through each implementation (rdiff, the
+// native addon, the TypeScript backend), side by side in one run, on
+// generated files: `node bench/run.js [--size MiB] [--runs N] [--only native,js]`.
 // Every run of every implementation is interleaved so machine noise hits
 // them alike; the table shows medians, throughput relative to rdiff
 // (>1 = faster than rdiff), peak RSS and the worst event-loop delay.
@@ -21,6 +22,9 @@ function arg(name, fallback) {
 }
 const sizeMiB = arg('--size', 256);
 const runs = arg('--runs', 3);
+// --only rdiff,js: a subset of the implementations (rdiff is always run: it is the baseline)
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex >= 0 ? ['rdiff', ...process.argv[onlyIndex + 1].split(',').filter((x) => x !== 'rdiff')] : ['rdiff', 'native', 'js'];
 const dir = mkdtempSync(join(process.env.BENCH_DIR || tmpdir(), 'librsync-bench-'));
 const p = (name) => join(dir, name);
 
@@ -68,12 +72,18 @@ const implementations = {
     delta: (s, n, o) => rdiffDurable(['delta', s, n, o], o),
     patch: (b, d, o) => rdiffDurable(['patch', b, d, o], o),
   },
-  native: {
-    signature: (i, o) => timeCommand(process.execPath, [join(__dirname, 'op.js'), 'signature', i, o]),
-    delta: (s, n, o) => timeCommand(process.execPath, [join(__dirname, 'op.js'), 'delta', s, n, o]),
-    patch: (b, d, o) => timeCommand(process.execPath, [join(__dirname, 'op.js'), 'patch', b, d, o]),
-  },
+  native: library('native'),
+  js: library('js'),
 };
+
+function library(backend) {
+  const op = (...args) => timeCommand(process.execPath, [join(__dirname, 'op.js'), backend, ...args]);
+  return {
+    signature: (i, o) => op('signature', i, o),
+    delta: (s, n, o) => op('delta', s, n, o),
+    patch: (b, d, o) => op('patch', b, d, o),
+  };
+}
 
 const cases = [
   { name: 'signature', bytes: () => statSync(p('basis')).size, run: (impl, tag) => impl.signature(p('basis'), p(`basis.sig.${tag}`)) },
@@ -92,9 +102,9 @@ function main() {
   writeFiles();
   const rows = [];
   for (const c of cases) {
-    const results = Object.fromEntries(Object.keys(implementations).map((k) => [k, []]));
+    const results = Object.fromEntries(only.map((k) => [k, []]));
     for (let r = 0; r < runs; r++) {
-      for (const [tag, impl] of Object.entries(implementations)) results[tag].push(c.run(impl, tag));
+      for (const tag of only) results[tag].push(c.run(implementations[tag], tag));
     }
     const mb = c.bytes() / 1e6;
     const base = median(results.rdiff.map((x) => x.seconds));
@@ -113,9 +123,13 @@ function main() {
     }
   }
   // Outputs must agree, or the timings mean nothing.
-  execFileSync('cmp', [p('basis.sig.rdiff'), p('basis.sig.native')]);
-  execFileSync('cmp', [p('edited.delta.rdiff'), p('edited.delta.native')]);
-  execFileSync('cmp', [p('edited.out.native'), p('edited')]);
+  for (const tag of only) {
+    if (tag === 'rdiff') continue;
+    execFileSync('cmp', [p('basis.sig.rdiff'), p(`basis.sig.${tag}`)]);
+    execFileSync('cmp', [p('edited.delta.rdiff'), p(`edited.delta.${tag}`)]);
+    execFileSync('cmp', [p('unrelated.delta.rdiff'), p(`unrelated.delta.${tag}`)]);
+    execFileSync('cmp', [p(`edited.out.${tag}`), p('edited')]);
+  }
   console.table(rows);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -54,8 +54,7 @@ const PATCH_OUTPUT_CHUNK = 1 << 20;
 
 /**
  * delta bytes → new file, copying from `basis` (a path, an fd, a FileHandle
- * or bytes). The native backend keeps its own duplicate of a descriptor;
- * the js backend reads the caller's, which must stay open until the end.
+ * or bytes). A descriptor is duplicated: the caller may close theirs.
  */
 export function patch(basis: PatchBasis, options: PatchStreamOptions = {}): JobStream {
   const maxOutput = options.maxOutput;
@@ -79,7 +78,7 @@ export function patch(basis: PatchBasis, options: PatchStreamOptions = {}): JobS
     fd = (basis as FileHandle).fd;
   }
   if (fd !== undefined) {
-    const job = native ? new NativeJob('patch', { basisFd: fd, maxOutput }) : jsJob(FileBasis.fromFd(fd));
+    const job = native ? new NativeJob('patch', { basisFd: fd, maxOutput }) : new JsPatchJob(FileBasis.fromFd(fd), maxOutput);
     return new JobStream(job, true, streamOptions);
   }
   if (typeof basis === 'string') {

@@ -20,7 +20,7 @@ import {
   signatureFile,
 } from '../lib';
 import { randomBytesSeeded, readBytes, scratchDir } from './support/files';
-import { describeWithRdiff } from './support/requirements';
+import { describeEachBackendWithRdiff } from './support/requirements';
 import {
   DELTA_MAGIC_BYTES,
   buildDelta,
@@ -63,7 +63,7 @@ const kitchenSink = (() => {
   return buildDelta(...cmds);
 })();
 
-describeWithRdiff('bad input', () => {
+describeEachBackendWithRdiff('bad input', () => {
   const scratch = scratchDir('librsync-bad-input-');
   afterAll(() => scratch.remove());
   let counter = 0;

@@ -4,7 +4,7 @@
 import { Readable } from 'node:stream';
 import { JobStreamOptions, delta, loadSignature, patch, signature } from '../lib';
 import { randomBytesSeeded, scratchDir } from './support/files';
-import { describeWithRdiff } from './support/requirements';
+import { describeEachBackendWithRdiff } from './support/requirements';
 import {
   SigOpts,
   byteChunks,
@@ -45,7 +45,7 @@ function chunkings(seed: number): Chunking[] {
   ];
 }
 
-describeWithRdiff('output is independent of input chunking', () => {
+describeEachBackendWithRdiff('output is independent of input chunking', () => {
   const scratch = scratchDir('librsync-chunking-');
   afterAll(() => scratch.remove());
 

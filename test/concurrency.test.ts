@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { JobStream, SignatureSet, delta, deltaBuffer, loadSignature, patch, patchBuffer, signatureBuffer } from '../lib';
 import { randomBytesSeeded, scratchDir } from './support/files';
-import { describeWithRdiff } from './support/requirements';
+import { describeEachBackendWithRdiff } from './support/requirements';
 import {
   buildDelta,
   copyCmd,
@@ -38,7 +38,7 @@ function edited(basis: Buffer, seed: number): Buffer {
   return out;
 }
 
-describeWithRdiff('backpressure and concurrency', () => {
+describeEachBackendWithRdiff('backpressure and concurrency', () => {
   const scratch = scratchDir('librsync-concurrency-');
   afterAll(() => scratch.remove());
 

@@ -15,7 +15,7 @@ import {
   signatureBuffer,
 } from '../lib';
 import { randomBytesSeeded, readBytes, scratchDir } from './support/files';
-import { describeWithRdiff } from './support/requirements';
+import { describeEachBackendWithRdiff } from './support/requirements';
 import {
   SigOpts,
   expectSameBytes,
@@ -88,7 +88,7 @@ const CONFIGS: [string, SigOpts][] = [
   ['md4/rabinkarp -b 64 -S -1', { hash: 'md4', rollsum: 'rabinkarp', blockLength: 64, strongLength: -1 }],
 ];
 
-describeWithRdiff('delta: byte-identical to rdiff delta, patches interoperate', () => {
+describeEachBackendWithRdiff('delta: byte-identical to rdiff delta, patches interoperate', () => {
   const scratch = scratchDir('librsync-delta-compat-');
   const basisPath = { random: scratch.path('random.basis'), structured: scratch.path('structured.basis') };
   const basisData = { random: randomBasis, structured: structuredBasis };

@@ -7,7 +7,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { delta, deltaBuffer, loadSignature, patch, patchBuffer, signature, signatureBuffer } from '../lib';
 import { randomBytesSeeded, scratchDir } from './support/files';
-import { describeWithRdiff } from './support/requirements';
+import { describeEachBackendWithRdiff } from './support/requirements';
 import { buildDelta, copyCmd, expectSameBytes, rdiffDelta, rdiffPatch, rdiffSignature, runChunks, seededChunks, withTimeout, write } from './support/rsync';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -16,7 +16,7 @@ function openFdCount(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
-describeWithRdiff('destroy and abort', () => {
+describeEachBackendWithRdiff('destroy and abort', () => {
   const scratch = scratchDir('librsync-lifecycle-');
   afterAll(() => scratch.remove());
   let counter = 0;

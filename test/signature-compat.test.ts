@@ -4,7 +4,7 @@
 import { Readable } from 'node:stream';
 import { loadSignature, signature, signatureBuffer, signatureFile } from '../lib';
 import { randomBytesSeeded, readBytes, scratchDir } from './support/files';
-import { describeWithRdiff } from './support/requirements';
+import { describeEachBackendWithRdiff } from './support/requirements';
 import {
   ALL_MAGICS,
   SigOpts,
@@ -16,7 +16,7 @@ import {
   write,
 } from './support/rsync';
 
-describeWithRdiff('signature: byte-identical to rdiff signature', () => {
+describeEachBackendWithRdiff('signature: byte-identical to rdiff signature', () => {
   const scratch = scratchDir('librsync-sig-compat-');
   afterAll(() => scratch.remove());
   let counter = 0;

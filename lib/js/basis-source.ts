@@ -1,11 +1,8 @@
 // Where a TypeScript patch reads COPY bytes from: memory, or a file read
 // at explicit positions (never the file position, which callers share).
-import { fstat, read } from 'node:fs';
+import { close, closeSync, fstatSync, openSync, read } from 'node:fs';
 import { FileHandle, open } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { LibrsyncError } from '../errors';
-
-const fstatAsync = promisify(fstat);
+import { LibrsyncError, paramError } from '../errors';
 
 export interface BasisSource {
   readonly size: number;
@@ -33,16 +30,36 @@ export class FileBasis implements BasisSource {
   private constructor(
     private readonly fd: number,
     readonly size: number,
-    private readonly owned: FileHandle | undefined,
+    private readonly owned: FileHandle | number | undefined,
   ) {}
 
-  /** A basis on a descriptor the caller keeps open for the job's lifetime. */
-  static async fromFd(fd: number): Promise<FileBasis> {
-    const info = await fstatAsync(fd);
-    if (!info.isFile()) {
-      throw new LibrsyncError('RS_PARAM_ERROR', 'basis must be a regular file (a seekable basis is needed)', { operation: 'patch' });
+  /**
+   * A basis on the caller's descriptor. Like the native job's dup(), it
+   * reopens the file through /proc/self/fd or /dev/fd, so the caller may
+   * close theirs at once; where neither exists it reads the caller's.
+   */
+  static fromFd(fd: number): FileBasis {
+    let own: number | undefined;
+    for (const path of [`/proc/self/fd/${fd}`, `/dev/fd/${fd}`]) {
+      try {
+        own = openSync(path, 'r');
+        break;
+      } catch {
+        // try the next way, or borrow the caller's descriptor
+      }
     }
-    return new FileBasis(fd, info.size, undefined);
+    const use = own ?? fd;
+    let size: number;
+    try {
+      const info = fstatSync(use);
+      if (!info.isFile()) throw paramError('basis must be a regular file (a seekable basis is needed)');
+      size = info.size;
+    } catch (err) {
+      if (own !== undefined) closeSync(own);
+      if (err instanceof LibrsyncError) throw err;
+      throw paramError(`basisFd is not usable: ${(err as Error).message}`);
+    }
+    return new FileBasis(use, size, own);
   }
 
   /** A basis on a file this object opens and closes. */
@@ -67,6 +84,7 @@ export class FileBasis implements BasisSource {
   }
 
   close(): void {
-    this.owned?.close().catch(() => undefined);
+    if (typeof this.owned === 'number') close(this.owned, () => undefined);
+    else this.owned?.close().catch(() => undefined);
   }
 }

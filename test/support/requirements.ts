@@ -2,6 +2,7 @@
 // lacks them and we are not in CI. With CI=true (or LIBRSYNC_REQUIRE_ALL=1)
 // a missing requirement fails the run instead: CI must run every test.
 import { spawnSync } from 'node:child_process';
+import { Backend, setDefaultBackend } from '../../lib/backend';
 import { nativeLoadError } from '../../lib/native-binding';
 
 const mustHaveAll = process.env.CI === 'true' || process.env.LIBRSYNC_REQUIRE_ALL === '1';
@@ -23,3 +24,29 @@ function gate(available: boolean, what: string): jest.Describe {
 export const describeWithRdiff: jest.Describe = gate(hasRdiff && hasNative, 'rdiff and the native addon');
 /** describe() for suites that need the native addon. */
 export const describeNative: jest.Describe = gate(hasNative, 'the native addon');
+
+/** describe() for suites that compare with rdiff but do not need the addon. */
+const describeRdiffOnly: jest.Describe = gate(hasRdiff, 'rdiff');
+
+export const BACKENDS: readonly Backend[] = ['native', 'js'];
+
+/**
+ * The same suite once per backend, each block running with that backend
+ * as the process default (calls that name no backend use it).
+ */
+function eachBackend(suiteFor: (backend: Backend) => jest.Describe) {
+  return (name: string, body: (backend: Backend) => void): void => {
+    for (const backend of BACKENDS) {
+      suiteFor(backend)(`${name} [${backend}]`, () => {
+        beforeAll(() => setDefaultBackend(backend));
+        afterAll(() => setDefaultBackend(undefined));
+        body(backend);
+      });
+    }
+  };
+}
+
+/** Per backend, compared with rdiff. */
+export const describeEachBackendWithRdiff = eachBackend((backend) => (backend === 'native' ? describeWithRdiff : describeRdiffOnly));
+/** Per backend, no rdiff needed. */
+export const describeEachBackend = eachBackend((backend) => (backend === 'native' ? describeNative : describe));
