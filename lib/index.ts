@@ -25,3 +25,5 @@ export type { StrongHash, RollingHash } from './magic';
 export type { ByteSource } from './byte-source';
 export { backendInfo } from './backend-info';
 export type { BackendInfo } from './backend-info';
+export { setDefaultBackend } from './backend';
+export type { Backend, BackendChoice, BackendOption } from './backend';

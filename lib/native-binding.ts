@@ -35,9 +35,9 @@ const INSTALL_HINT =
   '(librsync-devel to build), on macOS `brew install librsync`; then rebuild it with `npm rebuild librsync` ' +
   '(npm versions that hold back install scripts need `npm install-scripts approve librsync` first).';
 
-let cached: { binding?: NativeBinding; error?: LibrsyncError } | undefined;
+let cached: { binding?: NativeBinding; error?: LibrsyncError; reason?: string } | undefined;
 
-function load(): { binding?: NativeBinding; error?: LibrsyncError } {
+function load(): { binding?: NativeBinding; error?: LibrsyncError; reason?: string } {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
@@ -45,6 +45,7 @@ function load(): { binding?: NativeBinding; error?: LibrsyncError } {
   } catch (cause) {
     const why = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
     return {
+      reason: why,
       error: new LibrsyncError(
         'RS_ADDON_UNAVAILABLE',
         `the librsync native addon could not be loaded (${why}). ${INSTALL_HINT}`,
@@ -65,4 +66,10 @@ export function nativeBinding(): NativeBinding {
 export function nativeLoadError(): LibrsyncError | undefined {
   cached ??= load();
   return cached.error;
+}
+
+/** Why the addon cannot load, in a few words (no install advice), or undefined when it can. */
+export function nativeLoadReason(): string | undefined {
+  cached ??= load();
+  return cached.reason;
 }

@@ -15,23 +15,70 @@ function runNode(script: string, env: NodeJS.ProcessEnv = {}): { status: number 
 }
 
 describe('addon loading', () => {
-  it('explains why the addon is unavailable and what to install', () => {
-    // node-gyp-build honours <NAME>_PREBUILD: point it at an empty folder.
-    const empty = mkdtempSync(join(tmpdir(), 'librsync-noaddon-'));
+  // node-gyp-build honours <NAME>_PREBUILD: point it at an empty folder.
+  const noAddon = { LIBRSYNC_PREBUILD: mkdtempSync(join(tmpdir(), 'librsync-noaddon-')), PREBUILDS_ONLY: '1' };
+
+  it('asking for native explains why the addon is unavailable and what to install', () => {
     const r = runNode(
       `const lib = require(${dist});
-       lib.signatureBuffer(Buffer.from('x')).then(() => console.log('loaded'), (e) => {
-         try { lib.signature(); } catch (sync) { console.log(JSON.stringify({ code: e.code, message: e.message, sync: sync.code })); }
+       lib.signatureBuffer(Buffer.from('x'), { backend: 'native' }).then(() => console.log('loaded'), (e) => {
+         let sync;
+         try { lib.signature({ backend: 'native' }); } catch (err) { sync = err.code; }
+         let setDefault;
+         try { lib.setDefaultBackend('native'); } catch (err) { setDefault = err.code; }
+         console.log(JSON.stringify({ code: e.code, message: e.message, sync, setDefault }));
        });`,
-      { LIBRSYNC_PREBUILD: empty, PREBUILDS_ONLY: '1' },
+      noAddon,
     );
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.code).toBe('RS_ADDON_UNAVAILABLE');
     expect(out.sync).toBe('RS_ADDON_UNAVAILABLE');
+    expect(out.setDefault).toBe('RS_ADDON_UNAVAILABLE');
+    expect(out.message).toMatch(/backend 'native' was requested/);
     expect(out.message).toMatch(/No native build was found/);
     expect(out.message).toMatch(/apt-get install librsync2/);
     expect(out.message).toMatch(/brew install librsync/);
+  });
+
+  it('by default falls back to the js backend with exactly one warning, and says so', () => {
+    const r = runNode(
+      `const lib = require(${dist});
+       const warnings = [];
+       process.on('warning', (w) => warnings.push(w.code));
+       (async () => {
+         const basis = Buffer.alloc(100000, 7);
+         const sig = await lib.signatureBuffer(basis);
+         const set = await lib.loadSignature(sig);
+         const d = await lib.deltaBuffer(set, Buffer.concat([basis, Buffer.from('tail')]));
+         const out = await lib.patchBuffer(basis, d);
+         setImmediate(() => console.log(JSON.stringify({ warnings, set: set.backend, info: lib.backendInfo(), ok: out.length === 100004 })));
+       })().catch((e) => console.log('failed', e.stack));`,
+      noAddon,
+    );
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.warnings).toEqual(['LIBRSYNC_JS_FALLBACK']);
+    expect(out.ok).toBe(true);
+    expect(out.set).toBe('js');
+    expect(out.info).toMatchObject({ backend: 'js', nativeAvailable: false });
+    expect(out.info.nativeError).toMatch(/No native build was found/);
+    expect(r.stderr).toMatch(/LIBRSYNC_JS_FALLBACK.*using the TypeScript backend/);
+  });
+
+  it('LIBRSYNC_BACKEND=js chooses js without a warning; a bad value is RS_PARAM_ERROR', () => {
+    const r = runNode(
+      `const lib = require(${dist});
+       process.on('warning', (w) => console.log('warning', w.code));
+       console.log(JSON.stringify(lib.backendInfo()));`,
+      { ...noAddon, LIBRSYNC_BACKEND: 'js' },
+    );
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ backend: 'js', nativeAvailable: false });
+    const bad = runNode(`const lib = require(${dist}); try { lib.signature(); } catch (e) { console.log(e.code, e.message); }`, {
+      LIBRSYNC_BACKEND: 'fast',
+    });
+    expect(bad.stdout).toMatch(/^RS_PARAM_ERROR LIBRSYNC_BACKEND must be 'native', 'js' or 'auto', not "fast"/);
   });
 });
 

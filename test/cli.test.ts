@@ -1,7 +1,7 @@
 // The librsync command against rdiff: same bytes, same exit statuses,
 // plus our own --json, --progress and overwrite safety.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { openOutput } from '../lib/cli/output-target';
@@ -9,7 +9,7 @@ import { parseIntOption } from '../lib/cli/numbers';
 import { CliError } from '../lib/cli/cli-error';
 import { RunOptions, RunResult, runCli, runCliClosingStdoutEarly, runCliInterrupted, runRdiff } from './support/cli';
 import { randomBytesSeeded, scratchDir } from './support/files';
-import { describeWithRdiff } from './support/requirements';
+import { describeEachBackendWithRdiff, describeWithRdiff } from './support/requirements';
 
 const ROOT = join(__dirname, '..');
 
@@ -45,7 +45,7 @@ function statsSections(stderr: string, operation: string): Record<string, number
   return sections;
 }
 
-describeWithRdiff('librsync CLI compared with rdiff', () => {
+describeEachBackendWithRdiff('librsync CLI compared with rdiff', () => {
   const scratch = scratchDir('librsync-cli-');
   const cwd = scratch.dir;
   const opts: RunOptions = { cwd };
@@ -349,5 +349,48 @@ describe('CLI pieces', () => {
     const io = { stdin: new PassThrough(), stdinFd: 0, stdout: terminal, stderr: new PassThrough() };
     await expect(openOutput(undefined, false, io)).rejects.toMatchObject({ exitCode: 100 });
     await expect(openOutput('-', true, io)).resolves.toMatchObject({ isStdout: true });
+  });
+});
+
+describeWithRdiff('choosing the backend', () => {
+  const scratch = scratchDir('librsync-cli-backend-');
+  const cwd = scratch.dir;
+  const noAddon = { LIBRSYNC_PREBUILD: scratch.path('no-prebuilds'), PREBUILDS_ONLY: '1', LIBRSYNC_BACKEND: '' };
+  beforeAll(() => {
+    mkdirSync(scratch.path('no-prebuilds'));
+    writeFileSync(scratch.path('basis'), randomBytesSeeded(100_000, 3));
+    execFileSync('rdiff', ['signature', 'basis', 'rdiff.sig'], { cwd });
+  });
+  afterAll(() => scratch.remove());
+
+  test.each(['native', 'js'])('--backend %s gives rdiff\'s bytes and shows in --version', (backend) => {
+    const r = runCli(['--backend', backend, 'signature', 'basis', `${backend}.sig`], { cwd });
+    expect(r.status).toBe(0);
+    expect(readFileSync(scratch.path(`${backend}.sig`)).equals(readFileSync(scratch.path('rdiff.sig')))).toBe(true);
+    const version = runCli([`--backend=${backend}`, '-V'], { cwd });
+    expect(version.stdout.toString()).toContain(`(${backend} backend; librsync 2.`);
+  });
+
+  test('an unknown backend is a usage error', () => {
+    const r = runCli(['--backend', 'fast', 'signature', 'basis', 'x.sig'], { cwd });
+    expect(r.status).toBe(101); // rdiff's status for a bad command line
+    expect(r.stderr).toContain("unknown backend 'fast' (expected native or js)");
+    expect(existsSync(scratch.path('x.sig'))).toBe(false);
+  });
+
+  test('without the addon: js with one warning line; asking for native fails saying why', () => {
+    const r = runCli(['signature', 'basis', 'fallback.sig'], { cwd, env: noAddon });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^librsync: warning: native addon unavailable \(No native build was found[^\n]*\); using the js backend[^\n]*\n$/);
+    expect(readFileSync(scratch.path('fallback.sig')).equals(readFileSync(scratch.path('rdiff.sig')))).toBe(true);
+    const version = runCli(['-V'], { cwd, env: noAddon });
+    expect(version.stdout.toString()).toMatch(/\(js backend; native addon unavailable: No native build was found/);
+
+    const native = runCli(['--backend', 'native', '--json', 'signature', 'basis', 'refused.sig'], { cwd, env: noAddon });
+    expect(native.status).toBe(107);
+    const report = JSON.parse(native.stdout.toString()) as { ok: boolean; error: { code: string; message: string } };
+    expect(report).toMatchObject({ ok: false, error: { code: 'RS_ADDON_UNAVAILABLE', exitCode: 107 } });
+    expect(report.error.message).toMatch(/backend 'native' was requested but .*No native build was found/);
+    expect(existsSync(scratch.path('refused.sig'))).toBe(false);
   });
 });

@@ -3,7 +3,7 @@
 // reports its peak RSS growth over the baseline.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { describeNative } from './support/requirements';
+import { describeEachBackend } from './support/requirements';
 
 const dist = JSON.stringify(join(__dirname, '..', 'dist', 'index.js'));
 
@@ -31,7 +31,7 @@ function peakGrowthMiB(body: string): number {
   return JSON.parse(r.stdout).growthMiB;
 }
 
-describeNative('bounded memory', () => {
+describeEachBackend('bounded memory', () => {
   it('delta of 192 MiB of data matching nothing (librsync must not buffer what it is offered)', () => {
     const growth = peakGrowthMiB(`
       const sig = await lib.loadSignature(await lib.signatureBuffer(randomFillSync(Buffer.alloc(1 << 20))));

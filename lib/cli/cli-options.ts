@@ -1,5 +1,6 @@
 // The options every command shares (rdiff's, plus --json, --progress and
 // --max-output), in one table that drives both parsing and --help.
+import { Backend } from '../backend';
 import { RollingHash, StrongHash } from '../magic';
 import { usageError } from './cli-error';
 import { parseByteCount, parseIntOption } from './numbers';
@@ -24,6 +25,8 @@ export interface CliOptions {
   inputSize: number;
   outputSize: number;
   maxOutput?: number;
+  /** undefined: the library's default (LIBRSYNC_BACKEND, else native when it loads). */
+  backend?: Backend;
 }
 
 export function defaultOptions(): CliOptions {
@@ -62,6 +65,13 @@ export const CLI_OPTIONS: readonly OptionSpec<CliOptions>[] = [
   { long: 'json', group: GENERAL, help: 'Print a JSON summary (or error) instead of text', apply: (o) => void (o.json = true) },
   { long: 'progress', group: GENERAL, help: 'Show progress on stderr (default: when it is a terminal)', apply: (o) => void (o.progress = true) },
   { long: 'no-progress', group: GENERAL, help: 'Never show progress', apply: (o) => void (o.progress = false) },
+  {
+    long: 'backend',
+    value: 'NAME',
+    group: GENERAL,
+    help: 'native (librsync addon) or js (TypeScript); default: native when it loads',
+    apply: (o, v) => void (o.backend = oneOf(v!, ['native', 'js'] as const, 'backend')),
+  },
   {
     long: 'hash',
     short: ['H'],
@@ -119,9 +129,10 @@ export const CLI_OPTIONS: readonly OptionSpec<CliOptions>[] = [
   },
 ];
 
-/** -I / -O as the job stream's step sizes; 0 keeps the defaults, as in rdiff. */
-export function chunkOptions(options: CliOptions): { inputChunkSize?: number; outputChunkSize?: number } {
+/** What every library call of a command takes: the backend, and -I / -O as the job stream's step sizes (0 keeps the defaults, as in rdiff). */
+export function jobOptions(options: CliOptions): { backend?: Backend; inputChunkSize?: number; outputChunkSize?: number } {
   return {
+    backend: options.backend,
     inputChunkSize: options.inputSize === 0 ? undefined : options.inputSize,
     outputChunkSize: options.outputSize === 0 ? undefined : options.outputSize,
   };

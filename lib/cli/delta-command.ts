@@ -4,7 +4,7 @@ import { JobStats } from '../job';
 import { delta, loadSignature } from '../operations';
 import { SignatureSet } from '../signature-set';
 import { usageError } from './cli-error';
-import { chunkOptions } from './cli-options';
+import { jobOptions } from './cli-options';
 import { Command, CommandContext, CommandOutcome } from './command';
 import { InputMeter } from './input-meter';
 import { InputSource, isStdioName, openInput } from './input-source';
@@ -25,7 +25,7 @@ async function loadSignatureInput(input: InputSource, context: CommandContext): 
   try {
     const feeding = pipeline(input.stream, meter.counter, { signal: context.signal });
     feeding.catch(() => undefined); // a read error reaches loadSignature through the counter
-    const set = await loadSignature(meter.counter, { signal: context.signal });
+    const set = await loadSignature(meter.counter, { signal: context.signal, backend: context.options.backend });
     await feeding;
     const stats = emptyStats('loadsig', { inBytes: meter.bytes, signatureBlocks: set.blockCount, blockLength: set.blockLength });
     return { set, stats, seconds: (performance.now() - started) / 1000 };
@@ -53,7 +53,7 @@ async function runDelta(context: CommandContext): Promise<CommandOutcome> {
     reporter.verbose(
       `signature ${sigInput.label}: ${set.hash}/${set.rollsum}, ${set.blockCount} blocks of ${set.blockLength} bytes, strong sum ${set.strongLength} bytes`,
     );
-    const job = open.add(delta(set, chunkOptions(options)));
+    const job = open.add(delta(set, jobOptions(options)));
     const { stats, seconds } = await runJob(newInput, job, output, context, 'delta');
     return {
       summary: {

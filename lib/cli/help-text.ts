@@ -1,6 +1,7 @@
 // --help and --version text, built from the command and option tables.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Backend } from '../backend';
 import { backendInfo } from '../backend-info';
 import { CliOptions } from './cli-options';
 import { Command } from './command';
@@ -46,24 +47,26 @@ function packageVersion(): string {
 export interface VersionInfo {
   version: string;
   node: string;
+  /** The backend commands run on. */
+  backend: Backend;
+  /** librsync linked into the native addon, when it loads. */
   librsyncVersion?: string;
-  backend?: string;
-  addonError?: string;
+  /** Why the native addon does not load, when it does not. */
+  nativeError?: string;
 }
 
-export function versionInfo(): VersionInfo {
-  const info: VersionInfo = { version: packageVersion(), node: process.version };
-  try {
-    const backend = backendInfo();
-    info.librsyncVersion = backend.librsyncVersion;
-    info.backend = backend.backend;
-  } catch (err) {
-    info.addonError = err instanceof Error ? err.message : String(err);
-  }
-  return info;
+export function versionInfo(requested?: Backend): VersionInfo {
+  const backend = backendInfo();
+  return {
+    version: packageVersion(),
+    node: process.version,
+    backend: requested ?? backend.backend,
+    librsyncVersion: backend.librsyncVersion,
+    nativeError: backend.nativeErrorReason,
+  };
 }
 
 export function versionText(info: VersionInfo): string {
-  const engine = info.librsyncVersion ? `${info.librsyncVersion}, ${info.backend}` : `native addon unavailable: ${info.addonError}`;
-  return `${PROGRAM} ${info.version} (${engine}; node ${info.node})\n`;
+  const native = info.librsyncVersion ?? `native addon unavailable: ${info.nativeError}`;
+  return `${PROGRAM} ${info.version} (${info.backend} backend; ${native}; node ${info.node})\n`;
 }

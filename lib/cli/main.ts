@@ -1,7 +1,9 @@
 // The librsync command: parse the shared options, pick the command from
 // the table, run it, and turn the outcome into output and an exit status.
 import { interrupted } from './cli-error';
-import { CLI_OPTIONS, defaultOptions } from './cli-options';
+import { setDefaultBackend } from '../backend';
+import { nativeLoadError, nativeLoadReason } from '../native-binding';
+import { CLI_OPTIONS, CliOptions, defaultOptions } from './cli-options';
 import { CliIO, processIO } from './cli-io';
 import { writesToStdout } from './command';
 import { COMMANDS, checkArity, findCommand } from './command-table';
@@ -20,12 +22,13 @@ export async function main(argv: readonly string[], io: CliIO = processIO(), sig
   const reporter = new Reporter(io, options);
   try {
     if (parsed.error) throw parsed.error;
+    chooseBackend(options, reporter);
     if (options.help) {
       reporter.print(helpText(COMMANDS, CLI_OPTIONS));
       return 0;
     }
     if (options.version) {
-      const info = versionInfo();
+      const info = versionInfo(options.backend);
       if (options.json) reporter.success({ command: 'version', ...info });
       else reporter.print(versionText(info));
       return 0;
@@ -45,6 +48,19 @@ export async function main(argv: readonly string[], io: CliIO = processIO(), sig
     reporter.failure(failure);
     return failure.exitCode;
   }
+}
+
+/**
+ * With no --backend and no LIBRSYNC_BACKEND, a missing addon means the js
+ * backend: say so in one line (the library's own warning is a long
+ * process warning meant for programs).
+ */
+function chooseBackend(options: CliOptions, reporter: Reporter): void {
+  if (options.backend || process.env.LIBRSYNC_BACKEND) return;
+  if (!nativeLoadError()) return;
+  reporter.warning(`native addon unavailable (${nativeLoadReason()}); using the js backend (see README, "Install")`);
+  options.backend = 'js';
+  setDefaultBackend('js'); // so the library does not warn a second time
 }
 
 /** Entry point for bin/librsync.js. */

@@ -1,7 +1,7 @@
 // `patch BASIS [DELTA [NEWFILE]]`: rebuilds the new file from BASIS and DELTA.
 import { patch } from '../operations';
 import { usageError } from './cli-error';
-import { chunkOptions } from './cli-options';
+import { jobOptions } from './cli-options';
 import { Command, CommandContext, CommandOutcome } from './command';
 import { BasisFile, openBasis } from './basis-file';
 import { isStdioName, openInput } from './input-source';
@@ -23,7 +23,7 @@ async function runPatch(context: CommandContext): Promise<CommandOutcome> {
     const output = await openOutput(newName, options.force, io);
     if (!output.isStdout) open.add(output.stream);
     reporter.verbose(`patch ${basis.label} with ${input.label}${options.maxOutput === undefined ? '' : `, at most ${options.maxOutput} bytes out`}`);
-    const job = open.add(patch(basis.basis, { maxOutput: options.maxOutput, ...chunkOptions(options) }));
+    const job = open.add(patch(basis.basis, { maxOutput: options.maxOutput, ...jobOptions(options) }));
     const { stats, seconds } = await runJob(input, job, output, context, 'patch');
     return {
       summary: { basis: basis.label, input: input.label, output: output.label, stats, seconds },

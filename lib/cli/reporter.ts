@@ -48,6 +48,11 @@ export class Reporter {
     if (failure.usage) this.io.stderr.write(`Try '${PROGRAM} --help' for more information.\n`);
   }
 
+  /** A one-line warning on stderr (also with --json: stdout stays machine-readable). */
+  warning(text: string): void {
+    this.line(`warning: ${text}`);
+  }
+
   /** Text the user asked for (--help, --version): stdout, like rdiff. */
   print(text: string): void {
     this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);

@@ -1,7 +1,7 @@
 // `signature [BASIS [SIGNATURE]]`: the block signature of BASIS.
 import { signature } from '../operations';
 import { resolveSignatureParams } from '../signature-params';
-import { chunkOptions } from './cli-options';
+import { jobOptions } from './cli-options';
 import { Command, CommandContext, CommandOutcome } from './command';
 import { openInput } from './input-source';
 import { OpenStreams } from './open-streams';
@@ -29,7 +29,7 @@ async function runSignature(context: CommandContext): Promise<CommandOutcome> {
       `signature of ${input.label}${input.size === undefined ? '' : ` (${input.size} bytes)`}: ` +
         `${options.hash}/${options.rollsum}, block length ${params.blockLength}, strong sum ${params.strongLength} bytes`,
     );
-    const job = open.add(signature({ ...sigOptions, ...chunkOptions(options) }));
+    const job = open.add(signature({ ...sigOptions, ...jobOptions(options) }));
     const output = await openOutput(signatureName, options.force, io);
     if (!output.isStdout) open.add(output.stream);
     const { stats, seconds } = await runJob(input, job, output, context, 'signature');

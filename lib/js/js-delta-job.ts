@@ -37,8 +37,6 @@ export class JsDeltaJob extends JsJob {
     this.weak = createWeakSum(sig.rollsum);
     this.blockLength = sig.blockLength;
     this.scoop = new Uint8Array(Math.min(MAX_MISS + sig.blockLength + STEP_INPUT_BUDGET, 4 << 20));
-    this.counters.blockLength = sig.blockLength;
-    this.counters.signatureBlocks = sig.blockCount;
   }
 
   protected run(eof: boolean, input: Uint8Array, inOff: number, inLen: number): number {

@@ -89,30 +89,33 @@ export class JsPatchJob extends JsJob {
       if (op === OP_END) {
         this.finished = true;
       } else if (op <= MAX_IMMEDIATE_LITERAL) {
-        this.literal(op);
+        this.literal(op, 0);
       } else if (op <= OP_LAST_COPY) {
         this.state = 'parameters';
         this.need = op < OP_COPY_BASE ? WIDTHS[op - OP_LITERAL_N1] : WIDTHS[(op - OP_COPY_BASE) >> 2] + WIDTHS[(op - OP_COPY_BASE) & 3];
       } else {
-        throw this.fail('RS_CORRUPT', `unknown delta command 0x${op.toString(16)}`);
+        throw this.fail('RS_CORRUPT', `corrupt delta: unknown command 0x${op.toString(16)}`);
       }
       return;
     }
     const op = this.opcode;
     if (op < OP_COPY_BASE) {
-      this.literal(readUint(g, 0, WIDTHS[op - OP_LITERAL_N1]));
+      this.literal(readUint(g, 0, this.need), this.need);
       return;
     }
     const positionWidth = WIDTHS[(op - OP_COPY_BASE) >> 2];
     const position = readUint(g, 0, positionWidth);
     const length = readUint(g, positionWidth, WIDTHS[(op - OP_COPY_BASE) & 3]);
-    if (length === 0) throw this.fail('RS_CORRUPT', 'delta has a COPY of length 0');
+    if (length === 0) throw this.fail('RS_CORRUPT', 'corrupt delta: a COPY of length 0');
     if (position > this.basis.size || length > this.basis.size - position) {
       throw this.fail('RS_COPY_OUT_OF_RANGE', 'delta copies bytes from beyond the end of the basis');
     }
     this.copyPosition = position;
     this.copyLeft = length;
     this.state = 'copy';
+    this.counters.copyCommands++;
+    this.counters.copyBytes += length;
+    this.counters.copyCommandBytes += 1 + this.need;
   }
 
   private command(): void {
@@ -120,10 +123,13 @@ export class JsPatchJob extends JsJob {
     this.need = 1;
   }
 
-  private literal(length: number): void {
-    if (length === 0) throw this.fail('RS_CORRUPT', 'delta has a LITERAL of length 0');
+  private literal(length: number, lengthWidth: number): void {
+    if (length === 0) throw this.fail('RS_CORRUPT', 'corrupt delta: a LITERAL of length 0');
     this.literalLeft = length;
     this.state = 'literal';
+    this.counters.literalCommands++;
+    this.counters.literalBytes += length;
+    this.counters.literalCommandBytes += 1 + lengthWidth;
   }
 
   /** Copies part of the current COPY; null when done synchronously, else the pending read. */

@@ -19,6 +19,8 @@ export interface RunOptions {
   input?: Buffer;
   /** A file to redirect stdin from (a regular file, as `< file`). */
   stdinFile?: string;
+  /** Extra environment variables. */
+  env?: NodeJS.ProcessEnv;
 }
 
 function runProgram(command: string, args: readonly string[], options: RunOptions): RunResult {
@@ -29,6 +31,7 @@ function runProgram(command: string, args: readonly string[], options: RunOption
       input: options.input ?? (stdinFd === undefined ? Buffer.alloc(0) : undefined),
       stdio: [stdinFd ?? 'pipe', 'pipe', 'pipe'],
       maxBuffer: 1 << 30,
+      env: { ...process.env, ...options.env },
     });
     if (result.error) throw result.error;
     return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr.toString() };

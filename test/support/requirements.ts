@@ -38,8 +38,16 @@ function eachBackend(suiteFor: (backend: Backend) => jest.Describe) {
   return (name: string, body: (backend: Backend) => void): void => {
     for (const backend of BACKENDS) {
       suiteFor(backend)(`${name} [${backend}]`, () => {
-        beforeAll(() => setDefaultBackend(backend));
-        afterAll(() => setDefaultBackend(undefined));
+        const inherited = process.env.LIBRSYNC_BACKEND;
+        beforeAll(() => {
+          setDefaultBackend(backend);
+          process.env.LIBRSYNC_BACKEND = backend; // for child processes (the CLI)
+        });
+        afterAll(() => {
+          setDefaultBackend(undefined);
+          if (inherited === undefined) delete process.env.LIBRSYNC_BACKEND;
+          else process.env.LIBRSYNC_BACKEND = inherited;
+        });
         body(backend);
       });
     }
