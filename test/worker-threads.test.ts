@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { signatureBuffer } from '../lib';
-import { describeNative } from './support/requirements';
+import { describeEachBackend } from './support/requirements';
 
 const dist = join(__dirname, '..', 'dist', 'index.js');
 
@@ -21,7 +21,7 @@ function runWorker(source: string, terminateAfterMs?: number): Promise<{ message
   });
 }
 
-describeNative('worker_threads', () => {
+describeEachBackend('worker_threads', () => {
   const data = Buffer.alloc(3 << 20, 'worker threads ');
 
   it('computes the same signature in a worker as on the main thread', async () => {

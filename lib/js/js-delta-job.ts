@@ -7,12 +7,21 @@
 import { DELTA_MAGIC } from '../magic';
 import { JobKind } from '../job';
 import { OP_END, writeCopy, writeLiteral } from './delta-encoder';
-import { JsJob, STEP_INPUT_BUDGET } from './js-job';
+import { JsJob } from './js-job';
 import { JsSignature } from './js-signature';
 import { WeakSum, createWeakSum } from './weak-sum';
 
+// Taken once: inside a vm context (jest, for one) every global lookup in
+// a hot loop goes through the context's interceptor, about 30x slower.
+const { min } = Math;
+
 /** librsync flushes a literal once this many unmatched bytes are pending. */
 const MAX_MISS = 32768;
+/**
+ * Input taken per step: a byte that matches nothing costs a few ns to
+ * scan, so this keeps a step to a millisecond or two.
+ */
+const DELTA_STEP_BUDGET = 256 << 10;
 
 export class JsDeltaJob extends JsJob {
   readonly kind: JobKind = 'delta';
@@ -36,7 +45,7 @@ export class JsDeltaJob extends JsJob {
     super();
     this.weak = createWeakSum(sig.rollsum);
     this.blockLength = sig.blockLength;
-    this.scoop = new Uint8Array(Math.min(MAX_MISS + sig.blockLength + STEP_INPUT_BUDGET, 4 << 20));
+    this.scoop = new Uint8Array(min(MAX_MISS + sig.blockLength + DELTA_STEP_BUDGET + 1, 4 << 20));
   }
 
   protected run(eof: boolean, input: Uint8Array, inOff: number, inLen: number): number {
@@ -44,7 +53,7 @@ export class JsDeltaJob extends JsJob {
       this.tube.put(this.magicBytes, 0, 4);
       this.headerWritten = true;
     }
-    const take = Math.min(inLen, STEP_INPUT_BUDGET);
+    const take = min(inLen, DELTA_STEP_BUDGET);
     const last = eof && take === inLen;
     if (this.sig.blockCount === 0) {
       // librsync's "slack" delta: with nothing to match, each slice of
@@ -83,6 +92,7 @@ export class JsDeltaJob extends JsJob {
     const data = this.scoop;
     const weak = this.weak;
     const index = this.sig.index;
+    const filter = index.filter;
     const end = this.end;
     let scan = this.scan;
     while (scan + blockLength < end) {
@@ -98,12 +108,14 @@ export class JsDeltaJob extends JsJob {
           continue;
         }
       }
-      weak.rotate(data[scan], data[scan + blockLength]);
+      // A miss: emit what is pending if librsync would here, then slide
+      // past the following positions the filter rules out. None of them
+      // can need a flush before start + MAX_MISS.
       if (this.copyLength > 0 || scan - this.start >= MAX_MISS) {
         this.scan = scan;
         this.flush();
       }
-      scan++;
+      scan = weak.skipMisses(data, scan, min(end - blockLength, this.start + MAX_MISS), filter);
     }
     this.scan = scan;
   }
@@ -114,14 +126,14 @@ export class JsDeltaJob extends JsJob {
     const weak = this.weak;
     const index = this.sig.index;
     const end = this.end;
-    let budget = STEP_INPUT_BUDGET;
+    let budget = DELTA_STEP_BUDGET;
     let scan = this.scan;
     while (scan < end) {
       if (budget-- === 0) {
         this.scan = scan;
         return false;
       }
-      if (weak.count === 0) weak.update(data, scan, Math.min(end, scan + this.blockLength));
+      if (weak.count === 0) weak.update(data, scan, min(end, scan + this.blockLength));
       const length = weak.count;
       const sum = weak.digest();
       if (index.mayHaveWeak(sum) && index.hasWeak(sum)) {

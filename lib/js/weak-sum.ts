@@ -2,7 +2,12 @@
 // arithmetic only. Both keep a window of `count` bytes that can be filled,
 // rotated by one byte, or shrunk from the front (how a delta matches the
 // basis's short last block at the end of the input).
+import { WeakFilter, filterBit } from '../block-index';
 import { RollingHash } from '../magic';
+
+// Taken once: inside a vm context (jest, for one) every global lookup in
+// a hot loop goes through the context's interceptor, about 30x slower.
+const { imul, min, floor } = Math;
 
 export interface WeakSum {
   /** Bytes in the window; 0 after reset(). */
@@ -15,15 +20,27 @@ export interface WeakSum {
   /** Drops `out` from the front: the window shrinks by one. */
   rollout(out: number): void;
   digest(): number;
+  /**
+   * The delta scan's fast path: slides the window from `position` (a
+   * miss) one byte at a time while the filter rules the next sum out, up
+   * to `stop`. Returns the first position that needs a full check.
+   */
+  skipMisses(data: Uint8Array, position: number, stop: number, filter: WeakFilter): number;
+}
+
+/** Whether `sum` (as a signed or unsigned 32-bit value) gets past the filter. */
+function passes(bits: Int32Array, mask: number, sum: number): boolean {
+  const bit = filterBit(sum >>> 0) & mask;
+  return (bits[bit >>> 5] & (1 << (bit & 31))) !== 0;
 }
 
 // RabinKarp: h = 1; h = h*M + b for each byte, all mod 2^32.
 const RK_MULT = 0x08104225;
 const RK_INVERSE = 0x98f009ad; // RK_MULT^-1 mod 2^32
 const RK_ADJUST = 0x08104224; // RK_MULT - 1: removes the seed's contribution
-const RK_MULT2 = Math.imul(RK_MULT, RK_MULT);
-const RK_MULT3 = Math.imul(RK_MULT2, RK_MULT);
-const RK_MULT4 = Math.imul(RK_MULT3, RK_MULT);
+const RK_MULT2 = imul(RK_MULT, RK_MULT);
+const RK_MULT3 = imul(RK_MULT2, RK_MULT);
+const RK_MULT4 = imul(RK_MULT3, RK_MULT);
 
 export class RabinKarpSum implements WeakSum {
   count = 0;
@@ -43,26 +60,39 @@ export class RabinKarpSum implements WeakSum {
     // Four bytes per round: the products are independent, so the chain of
     // multiplications is a quarter as long.
     for (const stop = end - 3; i < stop; i += 4) {
-      h = (Math.imul(h, RK_MULT4) + Math.imul(data[i], RK_MULT3) + Math.imul(data[i + 1], RK_MULT2) + Math.imul(data[i + 2], RK_MULT) + data[i + 3]) | 0;
+      h = (imul(h, RK_MULT4) + imul(data[i], RK_MULT3) + imul(data[i + 1], RK_MULT2) + imul(data[i + 2], RK_MULT) + data[i + 3]) | 0;
     }
-    for (; i < end; i++) h = (Math.imul(h, RK_MULT) + data[i]) | 0;
+    for (; i < end; i++) h = (imul(h, RK_MULT) + data[i]) | 0;
     this.hash = h;
-    this.mult = Math.imul(this.mult, powMult(end - start));
+    this.mult = imul(this.mult, powMult(end - start));
     this.count += end - start;
   }
 
   rotate(out: number, inByte: number): void {
-    this.hash = (Math.imul(this.hash, RK_MULT) + inByte - Math.imul(this.mult, out + RK_ADJUST)) | 0;
+    this.hash = (imul(this.hash, RK_MULT) + inByte - imul(this.mult, out + RK_ADJUST)) | 0;
   }
 
   rollout(out: number): void {
     this.count--;
-    this.mult = Math.imul(this.mult, RK_INVERSE);
-    this.hash = (this.hash - Math.imul(this.mult, out + RK_ADJUST)) | 0;
+    this.mult = imul(this.mult, RK_INVERSE);
+    this.hash = (this.hash - imul(this.mult, out + RK_ADJUST)) | 0;
   }
 
   digest(): number {
     return this.hash >>> 0;
+  }
+
+  skipMisses(data: Uint8Array, position: number, stop: number, filter: WeakFilter): number {
+    const length = this.count;
+    const mult = this.mult;
+    const { bits, mask } = filter;
+    let h = this.hash;
+    do {
+      h = (imul(h, RK_MULT) + data[position + length] - imul(mult, data[position] + RK_ADJUST)) | 0;
+      position++;
+    } while (position < stop && !passes(bits, mask, h));
+    this.hash = h;
+    return position;
   }
 }
 
@@ -71,9 +101,9 @@ function powMult(n: number): number {
   let result = 1;
   let base = RK_MULT;
   while (n > 0) {
-    if (n & 1) result = Math.imul(result, base);
-    base = Math.imul(base, base);
-    n = Math.floor(n / 2);
+    if (n & 1) result = imul(result, base);
+    base = imul(base, base);
+    n = floor(n / 2);
   }
   return result;
 }
@@ -98,7 +128,7 @@ export class Rollsum implements WeakSum {
     let s2 = this.s2;
     // Exact in doubles for 4096 bytes at a time, then reduced mod 2^16.
     for (let i = start; i < end; ) {
-      const stop = Math.min(end, i + 4096);
+      const stop = min(end, i + 4096);
       for (; i < stop; i++) {
         s1 += data[i] + CHAR_OFFSET;
         s2 += s1;
@@ -124,6 +154,22 @@ export class Rollsum implements WeakSum {
 
   digest(): number {
     return ((this.s2 << 16) | this.s1) >>> 0;
+  }
+
+  skipMisses(data: Uint8Array, position: number, stop: number, filter: WeakFilter): number {
+    const length = this.count;
+    const { bits, mask } = filter;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    do {
+      const out = data[position];
+      s1 = (s1 + data[position + length] - out) & 0xffff;
+      s2 = (s2 + s1 - length * (out + CHAR_OFFSET)) & 0xffff;
+      position++;
+    } while (position < stop && !passes(bits, mask, (s2 << 16) | s1));
+    this.s1 = s1;
+    this.s2 = s2;
+    return position;
   }
 }
 
