@@ -46,3 +46,22 @@ export interface Job {
   /** Frees the job; safe while a step is in flight (freed when it returns). */
   close(): void;
 }
+
+/** Statistics with every counter at zero, and `fields` set. */
+export function emptyStats(operation: JobKind, fields: Partial<JobStats> = {}): JobStats {
+  return {
+    operation,
+    inBytes: 0,
+    outBytes: 0,
+    literalCommands: 0,
+    literalBytes: 0,
+    literalCommandBytes: 0,
+    copyCommands: 0,
+    copyBytes: 0,
+    copyCommandBytes: 0,
+    falseMatches: 0,
+    signatureBlocks: 0,
+    blockLength: 0,
+    ...fields,
+  };
+}

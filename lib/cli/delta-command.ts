@@ -11,7 +11,8 @@ import { InputSource, isStdioName, openInput } from './input-source';
 import { OpenStreams } from './open-streams';
 import { openOutput } from './output-target';
 import { runJob } from './run-job';
-import { emptyStats, formatStatistics } from './stats-format';
+import { emptyStats } from '../job';
+import { formatStatistics } from './stats-format';
 
 interface LoadedSignature {
   set: SignatureSet;

@@ -1,6 +1,6 @@
 // Statistics in the form `rdiff -s` prints them (librsync's
 // rs_format_stats), with our measured seconds in the speed part.
-import { JobKind, JobStats } from '../job';
+import { JobStats } from '../job';
 
 function speed(stats: JobStats, seconds: number): string {
   const mbIn = stats.inBytes / 1e6;
@@ -23,23 +23,4 @@ export function formatStatistics(stats: JobStats, seconds: number): string {
   }
   parts.push(speed(stats, seconds));
   return parts.join(' ');
-}
-
-/** Statistics of an operation the library reports no JobStats for (loading a signature). */
-export function emptyStats(operation: JobKind, fields: Partial<JobStats> = {}): JobStats {
-  return {
-    operation,
-    inBytes: 0,
-    outBytes: 0,
-    literalCommands: 0,
-    literalBytes: 0,
-    literalCommandBytes: 0,
-    copyCommands: 0,
-    copyBytes: 0,
-    copyCommandBytes: 0,
-    falseMatches: 0,
-    signatureBlocks: 0,
-    blockLength: 0,
-    ...fields,
-  };
 }

@@ -1,7 +1,7 @@
 // Delta commands in librsync's encoding: LITERAL with an immediate length
 // up to 64 and otherwise the narrowest of 1, 2 or 4 length bytes; COPY
 // with the narrowest width for offset and length chosen independently.
-import { JobCounters } from './js-job';
+import { JobStats } from '../job';
 import { OutputTube } from './output-tube';
 
 export const OP_END = 0x00;
@@ -22,7 +22,7 @@ function widthIndex(width: number): number {
   return width === 1 ? 0 : width === 2 ? 1 : width === 4 ? 2 : 3;
 }
 
-export function writeLiteral(tube: OutputTube, counters: JobCounters, data: Uint8Array, start: number, end: number): void {
+export function writeLiteral(tube: OutputTube, counters: JobStats, data: Uint8Array, start: number, end: number): void {
   const length = end - start;
   let commandBytes = 1;
   if (length <= MAX_IMMEDIATE_LITERAL) {
@@ -39,7 +39,7 @@ export function writeLiteral(tube: OutputTube, counters: JobCounters, data: Uint
   counters.literalCommandBytes += commandBytes;
 }
 
-export function writeCopy(tube: OutputTube, counters: JobCounters, position: number, length: number): void {
+export function writeCopy(tube: OutputTube, counters: JobStats, position: number, length: number): void {
   const positionWidth = widthOf(position);
   const lengthWidth = widthOf(length);
   tube.putByte(OP_COPY_BASE + widthIndex(positionWidth) * 4 + widthIndex(lengthWidth));

@@ -3,29 +3,13 @@
 // and statistics. Each job does a bounded amount of work per step, so the
 // event loop gets a turn between steps (setImmediate) and never stalls.
 import { LibrsyncError, LibrsyncErrorCode, paramError } from '../errors';
-import { Job, JobKind, JobStats, StepCallback } from '../job';
+import { Job, JobKind, JobStats, StepCallback, emptyStats } from '../job';
 import { OutputTube } from './output-tube';
 
 /** Most input bytes one step works through: about a millisecond or two of hashing. */
 export const STEP_INPUT_BUDGET = 1 << 20;
 
 const EMPTY = new Uint8Array(0);
-
-export type JobCounters = Omit<JobStats, 'operation' | 'inBytes' | 'outBytes'>;
-
-export function emptyCounters(): JobCounters {
-  return {
-    literalCommands: 0,
-    literalBytes: 0,
-    literalCommandBytes: 0,
-    copyCommands: 0,
-    copyBytes: 0,
-    copyCommandBytes: 0,
-    falseMatches: 0,
-    signatureBlocks: 0,
-    blockLength: 0,
-  };
-}
 
 function checkSlice(buffer: Uint8Array | null, offset: number, length: number, what: string): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
@@ -39,7 +23,8 @@ function checkSlice(buffer: Uint8Array | null, offset: number, length: number, w
 export abstract class JsJob implements Job {
   abstract readonly kind: JobKind;
   protected readonly tube = new OutputTube();
-  protected readonly counters = emptyCounters();
+  /** Command and block counters; operation and byte counts are filled in by stats(). */
+  protected readonly counters: JobStats = emptyStats('signature');
   /** Set by run() once the job has produced everything (maybe still in the tube). */
   protected finished = false;
   private inBytes = 0;
@@ -104,7 +89,7 @@ export abstract class JsJob implements Job {
   };
 
   stats(): JobStats {
-    return { operation: this.kind, inBytes: this.inBytes, outBytes: this.outBytes, ...this.counters };
+    return { ...this.counters, operation: this.kind, inBytes: this.inBytes, outBytes: this.outBytes };
   }
 
   close(): void {

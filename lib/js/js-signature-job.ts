@@ -37,6 +37,9 @@ export class JsSignatureJob extends JsJob {
   private inBlock = 0;
   /** A batch whose entries are written on the next step. */
   private inFlight: PendingBatch | undefined;
+  /** Batch buffers back from the worker, for reuse. */
+  private readonly spare: Uint8Array[] = [];
+  private readonly batchCapacity: number;
 
   private constructor(
     private readonly params: SignatureParams,
@@ -48,6 +51,7 @@ export class JsSignatureJob extends JsJob {
     this.hash = hashOf(params.magic);
     this.entry = new Uint8Array(4 + params.strongLength);
     this.carry = new Uint8Array(params.blockLength);
+    this.batchCapacity = params.blockLength + Math.min(STEP_INPUT_BUDGET, MAX_BLOCKS_PER_STEP * params.blockLength);
     this.counters.blockLength = params.blockLength;
   }
 
@@ -61,11 +65,11 @@ export class JsSignatureJob extends JsJob {
     const take = Math.min(inLen, STEP_INPUT_BUDGET, MAX_BLOCKS_PER_STEP * blockLength);
     const last = eof && take === inLen;
 
-    // Pass 1: the step's complete blocks, back to back, in memory the
-    // worker can read while this thread rolls their weak sums (pass 2).
-    // Carried blocks get their weak sums here, as their pieces arrive.
+    // Pass 1: the step's complete blocks, back to back, in one buffer (of
+    // the two or three this job reuses). Carried blocks get their weak sums
+    // here, as their pieces arrive.
     const size = this.inBlock + take;
-    const batch = new Uint8Array(size);
+    const batch = this.batchBuffer(size);
     const weakSums = new Uint32Array(Math.ceil(size / blockLength));
     const wholeBlocks: number[] = []; // indexes of blocks still needing a weak sum
     let blocks = 0;
@@ -97,27 +101,42 @@ export class JsSignatureJob extends JsJob {
       filled += this.inBlock;
       carried();
     }
-    const data = batch.subarray(0, filled);
-    const worker = filled >= WORKER_MIN_BATCH ? strongSumWorker() : undefined;
-    const { strongLength } = this.params;
-    const hashing = worker?.sums({ hash: this.hash, data, blockLength, strongLength }).catch(() => this.inlineSums(data));
-
-    // Pass 2, overlapping the worker.
+    // Pass 2: weak sums of the whole blocks.
     for (const i of wholeBlocks) {
       this.blockWeak.reset();
       this.blockWeak.update(batch, i * blockLength, (i + 1) * blockLength);
       weakSums[i] = this.blockWeak.digest();
     }
-    // The previous batch is written now (the worker has had this whole
-    // step to finish it); this one waits for the next step, so the worker
-    // hashes while this thread reads and rolls the next input.
+    // The strong sums: by the worker while this thread goes on with the
+    // next step (the entries are written then), or inline for a small batch.
+    const data = batch.subarray(0, filled);
+    const worker = filled >= WORKER_MIN_BATCH ? strongSumWorker() : undefined;
+    let sums: Uint8Array | Promise<Uint8Array>;
+    if (worker) {
+      const { strongLength } = this.params;
+      sums = worker.sums({ hash: this.hash, data, blockLength, strongLength }).then((result) => {
+        this.spare.push(new Uint8Array(result.data.buffer));
+        return result.sums;
+      });
+      sums.catch(() => undefined); // reported when the batch is written
+    } else {
+      sums = this.inlineSums(data);
+      this.spare.push(batch);
+    }
     const ready = this.inFlight ? [this.inFlight] : [];
-    this.inFlight = { weakSums, count: blocks, sums: hashing ?? this.inlineSums(data) };
+    this.inFlight = { weakSums, count: blocks, sums };
     if (last) {
       ready.push(this.inFlight);
       this.inFlight = undefined;
     }
     return this.emit(ready, last, take);
+  }
+
+  /** A reused buffer, or a new one: full-sized for big inputs, just enough for small ones. */
+  private batchBuffer(size: number): Uint8Array {
+    const spare = this.spare.pop();
+    if (spare && spare.length >= size) return spare;
+    return new Uint8Array(size >= WORKER_MIN_BATCH ? this.batchCapacity : size);
   }
 
   /** Writes the entries of `batches` in order, synchronously when their sums are all known. */

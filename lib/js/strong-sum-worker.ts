@@ -30,15 +30,22 @@ parentPort.on('message', async ({ id, hash, data, blockLength, strongLength }) =
       hasher.update(data.subarray(at, Math.min(data.length, at + blockLength)));
       sums.set(hasher.digest('binary').subarray(0, strongLength), i * strongLength);
     }
-    parentPort.postMessage({ id, sums }, [sums.buffer]);
+    parentPort.postMessage({ id, sums, data }, [sums.buffer, data.buffer]);
   } catch (err) {
     parentPort.postMessage({ id, error: String(err && err.stack || err) });
   }
 });
 `;
 
+export interface StrongSumResult {
+  /** strongLength bytes per block. */
+  sums: Uint8Array;
+  /** The batch, handed back for reuse. */
+  data: Uint8Array;
+}
+
 interface Pending {
-  resolve(sums: Uint8Array): void;
+  resolve(result: StrongSumResult): void;
   reject(err: Error): void;
 }
 
@@ -51,12 +58,12 @@ class StrongSumWorker {
   constructor() {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { hashWasm: require.resolve('hash-wasm') } });
     this.worker.unref();
-    this.worker.on('message', (message: { id: number; sums?: Uint8Array; error?: string }) => {
+    this.worker.on('message', (message: { id: number; sums?: Uint8Array; data?: Uint8Array; error?: string }) => {
       const request = this.pending.get(message.id);
       if (!request) return;
       this.pending.delete(message.id);
       if (this.pending.size === 0) this.worker.unref();
-      if (message.sums) request.resolve(message.sums);
+      if (message.sums && message.data) request.resolve({ sums: message.sums, data: message.data });
       else request.reject(new Error(`strong sum worker: ${message.error}`));
     });
     const fail = (err: Error): void => {
@@ -68,14 +75,17 @@ class StrongSumWorker {
     this.worker.on('exit', (code) => fail(new Error(`strong sum worker exited with code ${code}`)));
   }
 
-  /** The sums of every block in the batch, strongLength bytes each. A batch in a SharedArrayBuffer is not copied. */
-  sums(batch: StrongSumBatch): Promise<Uint8Array> {
+  /**
+   * The sums of every block in the batch. The batch's buffer moves to the
+   * worker (no copy) and comes back with the result, for reuse.
+   */
+  sums(batch: StrongSumBatch): Promise<StrongSumResult> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) this.worker.ref();
       const { hash, data, blockLength, strongLength } = batch;
-      this.worker.postMessage({ id, hash, data, blockLength, strongLength });
+      this.worker.postMessage({ id, hash, data, blockLength, strongLength }, [data.buffer as ArrayBuffer]);
     });
   }
 }
