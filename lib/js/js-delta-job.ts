@@ -21,7 +21,7 @@ const MAX_MISS = 32768;
  * Input taken per step: a byte that matches nothing costs a few ns to
  * scan, so this keeps a step to a millisecond or two.
  */
-const DELTA_STEP_BUDGET = 256 << 10;
+const DELTA_STEP_BUDGET = 256 << 10; // must stay above MAX_MISS (see scanTail)
 
 export class JsDeltaJob extends JsJob {
   readonly kind: JobKind = 'delta';
@@ -120,7 +120,14 @@ export class JsDeltaJob extends JsJob {
     this.scan = scan;
   }
 
-  /** The last bytes of the input, the window shrinking on each miss. Returns true when done. */
+  /**
+   * The last bytes of the input, the window shrinking on each miss.
+   * Returns true when done. A step that stops early has always written
+   * something (JobStream treats a step that neither reads nor writes at
+   * the end of input as stuck): the window always reaches the end, so a
+   * match ends the scan, and DELTA_STEP_BUDGET misses in a row flush at
+   * least one MAX_MISS literal.
+   */
   private scanTail(): boolean {
     const data = this.scoop;
     const weak = this.weak;
