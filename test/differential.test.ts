@@ -153,3 +153,19 @@ describeNative('differential: the native and js backends agree', () => {
     }
   });
 });
+
+describeNative('differential: big blocks, where the end-of-input scan spans many steps', () => {
+  it.each([
+    ['unrelated tail', (basis: Buffer) => Buffer.concat([basis.subarray(0, 2 << 20), randomBytesSeeded(1_500_000, 8)])],
+    ['tail ending in the basis\'s short last block', (basis: Buffer) => Buffer.concat([randomBytesSeeded(700_000, 9), basis.subarray(basis.length - 300_000)])],
+  ])('%s', async (_name, make) => {
+    const basis = randomBytesSeeded((4 << 20) + 300_000, 7);
+    const newData = make(basis);
+    const sig = await runChunks(signature({ blockLength: 1 << 20, backend: 'native' }), chunked(basis, 3));
+    const nativeDelta = await deltaWith('native', sig, newData, 4);
+    const jsDelta = await deltaWith('js', sig, newData, 5);
+    expect(jsDelta.equals(nativeDelta)).toBe(true);
+    expect(lastDeltaCounts.js).toEqual(lastDeltaCounts.native);
+    expect((await patchWith('js', basis, jsDelta, 6)).equals(newData)).toBe(true);
+  });
+});
