@@ -3,25 +3,54 @@
 import { interrupted } from './cli-error';
 import { CLI_OPTIONS, defaultOptions } from './cli-options';
 import { CliIO, processIO } from './cli-io';
-import { writesToStdout } from './command';
+import { Command, writesToStdout } from './command';
+import { CommandValues, defaultCommandValues } from './command-options';
 import { COMMANDS, checkArity, findCommand } from './command-table';
 import { describeFailure, isBrokenPipe } from './failure';
 import { helpText, versionInfo, versionText } from './help-text';
+import { OptionSpec } from './option-spec';
+import { CliOptions } from './cli-options';
+import { usageError } from './cli-error';
 import { parseArgs } from './parse-args';
 import { Reporter } from './reporter';
 
 /** What a shell shows for rdiff killed by SIGPIPE; Node gets EPIPE instead. */
 export const BROKEN_PIPE_EXIT = 128 + 13;
 
+/**
+ * The shared options plus every command's own (each once), so one parse
+ * finds the positionals whatever the command; `used` records which
+ * command options were given, checked against the command afterwards.
+ */
+function optionTable(values: CommandValues, used: Set<string>): OptionSpec<CliOptions>[] {
+  const table: OptionSpec<CliOptions>[] = [...CLI_OPTIONS];
+  const seen = new Set(table.map((s) => s.long));
+  for (const spec of COMMANDS.flatMap((c) => c.options ?? [])) {
+    if (seen.has(spec.long)) continue;
+    seen.add(spec.long);
+    table.push({ ...spec, apply: (_options, value) => (used.add(spec.long), spec.apply(values, value)) });
+  }
+  return table;
+}
+
+function checkCommandOptions(command: Command, used: ReadonlySet<string>): void {
+  for (const long of used) {
+    if (!command.options?.some((s) => s.long === long)) throw usageError(`--${long} is not an option of ${command.name}`);
+  }
+}
+
 /** Runs one command line; resolves with the exit status. */
 export async function main(argv: readonly string[], io: CliIO = processIO(), signal: AbortSignal = new AbortController().signal): Promise<number> {
   const options = defaultOptions();
-  const parsed = parseArgs(argv, CLI_OPTIONS, options);
+  const values = defaultCommandValues();
+  const used = new Set<string>();
+  const table = optionTable(values, used);
+  const parsed = parseArgs(argv, table, options);
   const reporter = new Reporter(io, options);
   try {
     if (parsed.error) throw parsed.error;
     if (options.help) {
-      reporter.print(helpText(COMMANDS, CLI_OPTIONS));
+      reporter.print(helpText(COMMANDS, table));
       return 0;
     }
     if (options.version) {
@@ -33,12 +62,13 @@ export async function main(argv: readonly string[], io: CliIO = processIO(), sig
     const [word, ...args] = parsed.positionals;
     const command = findCommand(word);
     checkArity(command, args);
+    checkCommandOptions(command, used);
     reporter.dataOnStdout = writesToStdout(command, args);
     const showProgress = options.progress ?? io.stderr.isTTY === true;
-    const outcome = await command.run({ args, options, io, reporter, showProgress, signal });
+    const outcome = await command.run({ args, options, io, reporter, showProgress, signal, values });
     reporter.statistics(outcome.statistics);
     reporter.success({ command: command.name, ...outcome.summary });
-    return 0;
+    return outcome.exitCode ?? 0;
   } catch (err) {
     if (isBrokenPipe(err)) return BROKEN_PIPE_EXIT;
     const failure = describeFailure(err);

@@ -48,6 +48,16 @@ export class Reporter {
     if (failure.usage) this.io.stderr.write(`Try '${PROGRAM} --help' for more information.\n`);
   }
 
+  /** A problem that did not stop the command (a skipped file): stderr, or only the JSON summary with --json. */
+  warning(text: string): void {
+    if (!this.mode.json) this.line(`warning: ${text}`);
+  }
+
+  /** A command's human-readable result on stdout; nothing with --json (the summary says it all). */
+  result(lines: readonly string[]): void {
+    if (!this.mode.json) for (const l of lines) this.io.stdout.write(`${l}\n`);
+  }
+
   /** Text the user asked for (--help, --version): stdout, like rdiff. */
   print(text: string): void {
     this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);

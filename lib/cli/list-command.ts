@@ -1,0 +1,65 @@
+// `list STORE`: chains, levels, times, file counts and stored bytes; with
+// --files, the entries of one backup (streamed; with --json one JSON
+// object per entry, then the summary).
+import { list, listFiles } from '../backup/list';
+import { ManifestEntry } from '../backup/manifest';
+import { Command, CommandContext, CommandOutcome } from './command';
+import { FILES, LEVEL, NAME } from './command-options';
+import { formatBytes } from './human-units';
+
+/** Nanoseconds since the epoch as ISO 8601 with all nine digits. */
+export function isoNanoseconds(ns: string): string {
+  const value = BigInt(ns);
+  const ms = value / 1_000_000n;
+  const fraction = ((value % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n;
+  return new Date(Number(ms)).toISOString().replace(/\.\d{3}Z$/, `.${fraction.toString().padStart(9, '0')}Z`);
+}
+
+function fileLine(e: ManifestEntry): string {
+  if (e.type === 'deleted') return `deleted ${' '.repeat(4)} ${''.padStart(12)} ${''.padEnd(30)} ${e.path}`;
+  const mode = e.mode!.toString(8).padStart(4, '0');
+  const size = String(e.type === 'file' ? e.size : '').padStart(12);
+  const extra = e.type === 'symlink' ? ` -> ${e.target}` : e.linkTo !== undefined ? ` => ${e.linkTo}` : '';
+  return `${e.type.padEnd(7)} ${mode} ${size} ${isoNanoseconds(e.mtimeNs!)} ${e.path === '' ? '.' : e.path}${extra}`;
+}
+
+async function runList(context: CommandContext): Promise<CommandOutcome> {
+  const [store] = context.args;
+  const { values, options, io } = context;
+  if (values.files) {
+    let count = 0;
+    for await (const entry of listFiles(store, { name: values.name, level: values.level })) {
+      io.stdout.write(options.json ? `${JSON.stringify(entry)}\n` : `${fileLine(entry)}\n`);
+      count++;
+    }
+    return { summary: { entries: count }, statistics: [] };
+  }
+  const result = await list(store, { name: values.name });
+  const lines: string[] = [];
+  for (const n of result.names) {
+    lines.push(`${n.name}${n.source ? ` (${n.source})` : ''}`);
+    for (const c of n.chains) {
+      lines.push(`  ${c.chain}${c.problem ? `  BROKEN: ${c.problem}` : ''}${c.uncommitted.length ? `  (uncommitted leftovers: ${c.uncommitted.join(', ')})` : ''}`);
+      for (const b of c.backups) {
+        const k = b.counts;
+        lines.push(
+          `    ${b.id}  level ${b.level}  ${b.finished}  ${k.files} files (${formatBytes(k.totalBytes)}), ${k.filesRead} read, ` +
+            `${k.deleted} deleted, stored ${formatBytes(b.storedBytes)}`,
+        );
+      }
+    }
+  }
+  context.reporter.result(lines);
+  return { summary: { ...result }, statistics: [] };
+}
+
+export const listCommand: Command = {
+  name: 'list',
+  synopsis: 'STORE',
+  description: 'List the chains and backups in STORE (--files: the files of one backup)',
+  acceptsPrefix: false,
+  minArgs: 1,
+  maxArgs: 1,
+  options: [NAME, LEVEL, FILES],
+  run: runList,
+};
