@@ -8,16 +8,9 @@ import { BackupCounts, ManifestHeader, ManifestTrailer, isTrailer, manifestCorru
 import { BackupStore } from './store';
 import { MANIFEST_OBJECT, backupPrefix, manifestKey, parseBackupId, parseChainId } from './store-keys';
 
-export interface BackupInfo {
-  name: string;
-  chain: string;
-  id: string;
-  sequence: number;
-  level: number;
-  parent: string | null;
+export interface BackupInfo extends Pick<ManifestHeader, 'name' | 'chain' | 'id' | 'sequence' | 'level' | 'parent' | 'blockSize'> {
   started: Date;
   finished: Date;
-  blockSize: number;
   header: ManifestHeader;
   counts: BackupCounts;
   packs: Record<string, number>;

@@ -5,7 +5,7 @@ import { ManifestReader } from './manifest-reader';
 import { listNames, readChains } from './catalog';
 import { BackupChoice, resolveName, selectBackup } from './selection';
 import { openStoreArgument } from './open-store';
-import { BackupStore, StoreArgument } from './store';
+import { StoreArgument } from './store';
 import { checkName, manifestKey } from './store-keys';
 
 export interface ListOptions {

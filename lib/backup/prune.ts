@@ -5,7 +5,7 @@
 import { LibrsyncError } from '../errors';
 import { ChainInfo, listNames, readChains } from './catalog';
 import { openStoreArgument } from './open-store';
-import { BackupStore, StoreArgument } from './store';
+import { StoreArgument } from './store';
 import { chainPrefix, checkName, manifestKey } from './store-keys';
 import { parseTime } from './time-spec';
 

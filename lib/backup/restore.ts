@@ -19,7 +19,7 @@ import { applyMetadata } from './restore-metadata';
 import { isWithin } from './path-order';
 import { resolveName, selectBackup } from './selection';
 import { openStoreArgument } from './open-store';
-import { BackupStore, StoreArgument } from './store';
+import { StoreArgument } from './store';
 import { manifestKey } from './store-keys';
 import { parseTime } from './time-spec';
 

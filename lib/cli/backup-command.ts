@@ -1,8 +1,8 @@
 // `backup SOURCE STORE`: one new level of SOURCE in STORE.
 import { backup, BackupResult } from '../backup/backup';
-import { Command, CommandContext, CommandOutcome } from './command';
+import { CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
 import { ALWAYS_LEVEL, EXCLUDE, EXIT_WARNINGS, LEVEL, MAX_LEVEL, NAME, RESTART_AFTER } from './command-options';
-import { backendOption, engineProgress } from './engine-progress';
+import { runEngine } from './engine-progress';
 import { formatBytes } from './human-units';
 
 export function backupSummary(r: BackupResult): string[] {
@@ -17,11 +17,10 @@ export function backupSummary(r: BackupResult): string[] {
 
 async function runBackup(context: CommandContext): Promise<CommandOutcome> {
   const [source, store] = context.args;
-  const { values, options, reporter } = context;
-  const progress = engineProgress(context, 'backup');
-  let result: BackupResult;
-  try {
-    result = await backup(source, store, {
+  const { values, options } = context;
+  const result = await runEngine(context, 'backup', (common) =>
+    backup(source, store, {
+      ...common,
       name: values.name,
       level: values.level,
       maxLevel: values.maxLevel,
@@ -30,25 +29,9 @@ async function runBackup(context: CommandContext): Promise<CommandOutcome> {
       // -b / --block-size is the shared option; 0 (unset) means the chain's own.
       blockSize: options.blockLength === 0 ? undefined : options.blockLength,
       exclude: values.exclude,
-      backend: backendOption(context),
-      signal: context.signal,
-      onProgress: progress.onProgress,
-      onWarning: (w) => reporter.warning(`${w.path || '.'}: ${w.message}`),
-    });
-  } finally {
-    progress.finish();
-  }
-  reporter.result(backupSummary(result));
-  return { summary: { ...result }, statistics: [], exitCode: result.counts.warnings > 0 ? EXIT_WARNINGS : 0 };
+    }),
+  );
+  return reportOutcome(context, backupSummary(result), result, result.counts.warnings > 0 ? EXIT_WARNINGS : 0);
 }
 
-export const backupCommand: Command = {
-  name: 'backup',
-  synopsis: 'SOURCE STORE',
-  description: 'Back up SOURCE (a directory or a file) into STORE as a new level',
-  acceptsPrefix: false,
-  minArgs: 2,
-  maxArgs: 2,
-  options: [NAME, LEVEL, MAX_LEVEL, ALWAYS_LEVEL, RESTART_AFTER, EXCLUDE],
-  run: runBackup,
-};
+export const backupCommand = ownCommand('backup', 'SOURCE STORE', 'Back up SOURCE (a directory or a file) into STORE as a new level', [NAME, LEVEL, MAX_LEVEL, ALWAYS_LEVEL, RESTART_AFTER, EXCLUDE], runBackup);

@@ -34,104 +34,37 @@ function count(text: string, option: string): number {
   return value;
 }
 
-export const NAME: OptionSpec<CommandValues> = {
-  long: 'name',
-  value: 'NAME',
-  group: GROUP,
-  help: 'Backup name (default: from SOURCE; restore, list, verify: the only one)',
-  apply: (v, s) => void (v.name = s),
-};
-export const LEVEL: OptionSpec<CommandValues> = {
-  long: 'level',
-  value: 'N',
-  group: GROUP,
-  help: 'backup: level (0 starts a chain); others: the newest backup at level N',
-  apply: (v, s) => void (v.level = count(s!, '--level')),
-};
-export const MAX_LEVEL: OptionSpec<CommandValues> = {
-  long: 'max-level',
-  value: 'N',
-  group: GROUP,
-  help: 'backup: after level N, start a new chain',
-  apply: (v, s) => void (v.maxLevel = count(s!, '--max-level')),
-};
-export const ALWAYS_LEVEL: OptionSpec<CommandValues> = {
-  long: 'always-level',
-  value: 'N',
-  group: GROUP,
-  help: 'backup: once level N exists, each backup is a level N against level N-1',
-  apply: (v, s) => void (v.alwaysLevel = count(s!, '--always-level')),
-};
-export const RESTART_AFTER: OptionSpec<CommandValues> = {
-  long: 'restart-after',
-  value: 'DAYS',
-  group: GROUP,
-  help: "backup: start a new chain when the chain's level 0 is older",
-  apply: (v, s) => {
-    if (!/^\d+(\.\d+)?$/.test(s!) || !(Number(s) > 0)) throw usageError(`invalid number of days for --restart-after: '${s}'`);
-    v.restartAfterDays = Number(s);
-  },
-};
-export const EXCLUDE: OptionSpec<CommandValues> = {
-  long: 'exclude',
-  value: 'GLOB',
-  group: GROUP,
-  help: 'backup: skip matching paths (repeatable; * ? [..] **)',
-  apply: (v, s) => void v.exclude.push(s!),
-};
-export const AT: OptionSpec<CommandValues> = {
-  long: 'at',
-  value: 'TIME',
-  group: GROUP,
-  help: 'restore: the newest backup at or before TIME (ISO date, @SECONDS, or an age: 2d)',
-  apply: (v, s) => void (v.at = s),
-};
-export const PATH: OptionSpec<CommandValues> = {
-  long: 'path',
-  value: 'PATH',
-  group: GROUP,
-  help: 'restore: only this file or subtree, relative to SOURCE (repeatable)',
-  apply: (v, s) => void v.paths.push(s!),
-};
-export const OVERWRITE: OptionSpec<CommandValues> = {
-  long: 'overwrite',
-  group: GROUP,
-  help: 'restore: into a non-empty TARGET, replacing what is in the way',
-  apply: (v) => void (v.overwrite = true),
-};
-export const FILES: OptionSpec<CommandValues> = {
-  long: 'files',
-  group: GROUP,
-  help: "list: the files of one backup (the newest, or --level N's)",
-  apply: (v) => void (v.files = true),
-};
-export const AGAINST: OptionSpec<CommandValues> = {
-  long: 'against',
-  value: 'SOURCE',
-  group: GROUP,
-  help: 'verify: also report live files that differ from the backup',
-  apply: (v, s) => void (v.against = s),
-};
-export const KEEP_CHAINS: OptionSpec<CommandValues> = {
-  long: 'keep-chains',
-  value: 'N',
-  group: GROUP,
-  help: 'prune: keep the newest N chains of each name',
-  apply: (v, s) => void (v.keepChains = count(s!, '--keep-chains')),
-};
-export const OLDER_THAN: OptionSpec<CommandValues> = {
-  long: 'older-than',
-  value: 'TIME',
-  group: GROUP,
-  help: 'prune: remove chains whose newest backup is older (never the newest chain)',
-  apply: (v, s) => void (v.olderThan = s),
-};
-export const DRY_RUN: OptionSpec<CommandValues> = {
-  long: 'dry-run',
-  group: GROUP,
-  help: 'prune: say what would go, remove nothing',
-  apply: (v) => void (v.dryRun = true),
-};
+/** An option taking a value. */
+function valued(long: string, value: string, help: string, apply: (v: CommandValues, s: string) => void): OptionSpec<CommandValues> {
+  return { long, value, group: GROUP, help, apply: (v, s) => apply(v, s!) };
+}
+
+/** A flag. */
+function flag(long: string, help: string, apply: (v: CommandValues) => void): OptionSpec<CommandValues> {
+  return { long, group: GROUP, help, apply: (v) => apply(v) };
+}
+
+function days(text: string): number {
+  if (!/^\d+(\.\d+)?$/.test(text) || !(Number(text) > 0)) throw usageError(`invalid number of days for --restart-after: '${text}'`);
+  return Number(text);
+}
+
+export const NAME = valued('name', 'NAME', 'Backup name (default: from SOURCE; restore, list, verify: the only one)', (v, s) => (v.name = s));
+export const LEVEL = valued('level', 'N', 'backup: level (0 starts a chain); others: the newest backup at level N', (v, s) => (v.level = count(s, '--level')));
+export const MAX_LEVEL = valued('max-level', 'N', 'backup: after level N, start a new chain', (v, s) => (v.maxLevel = count(s, '--max-level')));
+export const ALWAYS_LEVEL = valued('always-level', 'N', 'backup: once level N exists, each backup is a level N against level N-1', (v, s) => {
+  v.alwaysLevel = count(s, '--always-level');
+});
+export const RESTART_AFTER = valued('restart-after', 'DAYS', "backup: start a new chain when the chain's level 0 is older", (v, s) => (v.restartAfterDays = days(s)));
+export const EXCLUDE = valued('exclude', 'GLOB', 'backup: skip matching paths (repeatable; * ? [..] **)', (v, s) => v.exclude.push(s));
+export const AT = valued('at', 'TIME', 'restore: the newest backup at or before TIME (ISO date, @SECONDS, or an age: 2d)', (v, s) => (v.at = s));
+export const PATH = valued('path', 'PATH', 'restore: only this file or subtree, relative to SOURCE (repeatable)', (v, s) => v.paths.push(s));
+export const OVERWRITE = flag('overwrite', 'restore: into a non-empty TARGET, replacing what is in the way', (v) => (v.overwrite = true));
+export const FILES = flag('files', "list: the files of one backup (the newest, or --level N's)", (v) => (v.files = true));
+export const AGAINST = valued('against', 'SOURCE', 'verify: also report live files that differ from the backup', (v, s) => (v.against = s));
+export const KEEP_CHAINS = valued('keep-chains', 'N', 'prune: keep the newest N chains of each name', (v, s) => (v.keepChains = count(s, '--keep-chains')));
+export const OLDER_THAN = valued('older-than', 'TIME', 'prune: remove chains whose newest backup is older (never the newest chain)', (v, s) => (v.olderThan = s));
+export const DRY_RUN = flag('dry-run', 'prune: say what would go, remove nothing', (v) => (v.dryRun = true));
 
 /** Exit statuses of commands that succeeded with something to report. */
 export const EXIT_DIFFERENCES = 1;

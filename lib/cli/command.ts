@@ -49,3 +49,21 @@ export function writesToStdout(command: Command, args: readonly string[]): boole
   const name = args[command.outputArg];
   return name === undefined || name === '-';
 }
+
+/** A command of this package's own (not rdiff's): whole name only, exactly the arguments its synopsis names. */
+export function ownCommand(
+  name: string,
+  synopsis: string,
+  description: string,
+  options: readonly OptionSpec<CommandValues>[],
+  run: (context: CommandContext) => Promise<CommandOutcome>,
+): Command {
+  const count = synopsis.split(' ').length;
+  return { name, synopsis, description, acceptsPrefix: false, minArgs: count, maxArgs: count, options, run };
+}
+
+/** The human-readable result on stdout (not with --json) and the outcome carrying the JSON summary. */
+export function reportOutcome(context: CommandContext, lines: readonly string[], summary: object, exitCode?: number): CommandOutcome {
+  context.reporter.result(lines);
+  return { summary: { ...summary }, statistics: [], exitCode };
+}

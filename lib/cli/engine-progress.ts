@@ -1,6 +1,6 @@
 // Progress of a backup engine run (backup, restore, verify) on the one
 // progress line: entries done, bytes, rate and, when a total is known, ETA.
-import { BackupProgress } from '../backup/engine-options';
+import { BackupProgress, EngineOptions } from '../backup/engine-options';
 import { CommandContext } from './command';
 import { ProgressDisplay } from './progress-display';
 
@@ -22,4 +22,23 @@ export function engineProgress(context: CommandContext, label: string): EnginePr
 /** The backend the lead's global --backend option chose, once it exists (passed through untouched). */
 export function backendOption(context: CommandContext): 'native' | 'js' | undefined {
   return (context.options as { backend?: 'native' | 'js' }).backend;
+}
+
+/**
+ * Runs an engine function with what every command hands it: the abort
+ * signal, --backend, warnings on stderr, and progress when wanted (the
+ * line is wiped however the run ends).
+ */
+export async function runEngine<T>(context: CommandContext, label: string, run: (common: EngineOptions) => Promise<T>): Promise<T> {
+  const progress = engineProgress(context, label);
+  try {
+    return await run({
+      backend: backendOption(context),
+      signal: context.signal,
+      onProgress: progress.onProgress,
+      onWarning: (w) => context.reporter.warning(`${w.path || '.'}: ${w.message}`),
+    });
+  } finally {
+    progress.finish();
+  }
 }

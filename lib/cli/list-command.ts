@@ -3,7 +3,7 @@
 // object per entry, then the summary).
 import { list, listFiles } from '../backup/list';
 import { ManifestEntry } from '../backup/manifest';
-import { Command, CommandContext, CommandOutcome } from './command';
+import { CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
 import { FILES, LEVEL, NAME } from './command-options';
 import { formatBytes } from './human-units';
 
@@ -49,17 +49,7 @@ async function runList(context: CommandContext): Promise<CommandOutcome> {
       }
     }
   }
-  context.reporter.result(lines);
-  return { summary: { ...result }, statistics: [] };
+  return reportOutcome(context, lines, result);
 }
 
-export const listCommand: Command = {
-  name: 'list',
-  synopsis: 'STORE',
-  description: 'List the chains and backups in STORE (--files: the files of one backup)',
-  acceptsPrefix: false,
-  minArgs: 1,
-  maxArgs: 1,
-  options: [NAME, LEVEL, FILES],
-  run: runList,
-};
+export const listCommand = ownCommand('list', 'STORE', 'List the chains and backups in STORE (--files: the files of one backup)', [NAME, LEVEL, FILES], runList);

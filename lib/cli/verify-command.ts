@@ -4,21 +4,15 @@
 // status (106) when the store is damaged.
 import { LibrsyncError } from '../errors';
 import { verify } from '../backup/verify';
-import { Command, CommandContext, CommandOutcome } from './command';
+import { CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
 import { AGAINST, EXIT_DIFFERENCES, LEVEL, NAME } from './command-options';
-import { backendOption, engineProgress } from './engine-progress';
+import { runEngine } from './engine-progress';
 import { formatBytes } from './human-units';
 
 async function runVerify(context: CommandContext): Promise<CommandOutcome> {
   const [store] = context.args;
   const { values, reporter } = context;
-  const progress = engineProgress(context, 'verify');
-  let result;
-  try {
-    result = await verify(store, { name: values.name, level: values.level, against: values.against, backend: backendOption(context), signal: context.signal });
-  } finally {
-    progress.finish();
-  }
+  const result = await runEngine(context, 'verify', (common) => verify(store, { ...common, name: values.name, level: values.level, against: values.against }));
   const lines = [`verified ${result.backups.length} backups: ${result.piecesChecked} stored pieces, ${formatBytes(result.bytesChecked)}`];
   for (const p of result.problems) lines.push(`  PROBLEM ${p.code} ${p.backup}: ${p.message}`);
   for (const d of result.differences ?? []) lines.push(`  ${d.change} ${d.path}${d.fields ? ` (${d.fields.join(', ')})` : ''}`);
@@ -30,17 +24,7 @@ async function runVerify(context: CommandContext): Promise<CommandOutcome> {
     Object.assign(error, { problems: result.problems });
     throw error;
   }
-  reporter.result(lines);
-  return { summary: { ...result }, statistics: [], exitCode: result.differenceCount ? EXIT_DIFFERENCES : 0 };
+  return reportOutcome(context, lines, result, result.differenceCount ? EXIT_DIFFERENCES : 0);
 }
 
-export const verifyCommand: Command = {
-  name: 'verify',
-  synopsis: 'STORE',
-  description: 'Check chains and stored data (--against SOURCE: compare with live files)',
-  acceptsPrefix: false,
-  minArgs: 1,
-  maxArgs: 1,
-  options: [NAME, LEVEL, AGAINST],
-  run: runVerify,
-};
+export const verifyCommand = ownCommand('verify', 'STORE', 'Check chains and stored data (--against SOURCE: compare with live files)', [NAME, LEVEL, AGAINST], runVerify);
