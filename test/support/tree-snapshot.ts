@@ -50,3 +50,10 @@ export function snapshotTree(root: string, options: { skipRootTime?: boolean } =
 export function subtree(snapshot: TreeSnapshot, root: string): TreeSnapshot {
   return Object.fromEntries(Object.entries(snapshot).filter(([p]) => p === root || p.startsWith(`${root}/`)));
 }
+
+/** SHA-256 of a file or of bytes: compares big contents quickly (jest's toEqual on Buffers is slow) with a readable failure. */
+export function digestOf(pathOrBytes: string | Buffer): string {
+  return createHash('sha256')
+    .update(typeof pathOrBytes === 'string' ? readFileSync(pathOrBytes) : pathOrBytes)
+    .digest('hex');
+}

@@ -1,0 +1,94 @@
+// A file that changes while it is read: read again; if it keeps changing,
+// stored as read (data, hash and signature agree), flagged, reported, and
+// read again by the next backup. Also: --exclude patterns.
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ManifestEntry, backup, listFiles, restore } from '../lib/backup';
+import { randomBytesSeeded, scratchDir } from './support/files';
+import { digestOf } from './support/tree-snapshot';
+import { describeNative } from './support/requirements';
+
+/** Bigger than what is read several at a time, so the read is visible in progress events. */
+const SIZE = 3 << 20;
+
+describeNative('files changing during a backup', () => {
+  const scratch = scratchDir('librsync-backup-changing-');
+  afterAll(() => scratch.remove());
+
+  async function entryOf(store: string, path: string): Promise<ManifestEntry> {
+    for await (const e of listFiles(store, {})) if (e.path === path) return e;
+    throw new Error(`no ${path}`);
+  }
+
+  it('reads a file again when it changed during the first read', async () => {
+    const src = scratch.path('once');
+    const store = scratch.path('once-store');
+    mkdirSync(src);
+    writeFileSync(join(src, 'log.bin'), randomBytesSeeded(SIZE, 1));
+    let changed = false;
+    const warnings: string[] = [];
+    const result = await backup(src, store, {
+      onWarning: (w) => warnings.push(w.message),
+      onProgress: (p) => {
+        if (p.path === 'log.bin' && p.bytes > 0 && !changed) {
+          changed = true;
+          appendFileSync(join(src, 'log.bin'), 'appended while read');
+        }
+      },
+    });
+    expect(changed).toBe(true);
+    expect(warnings).toEqual([]);
+    expect(result.counts.bytesRead).toBeGreaterThan(SIZE); // the first, abandoned read counts too
+    expect((await entryOf(store, 'log.bin')).unstable).toBeUndefined();
+    const target = scratch.path('once-out');
+    await restore(store, target, {});
+    expect(digestOf(join(target, 'log.bin'))).toBe(digestOf(join(src, 'log.bin')));
+  });
+
+  it('stores what it read, flagged, when the file never holds still, and reads it again next time', async () => {
+    const src = scratch.path('always');
+    const store = scratch.path('always-store');
+    mkdirSync(src);
+    writeFileSync(join(src, 'busy.bin'), randomBytesSeeded(SIZE, 2));
+    let appends = 0;
+    const warnings: string[] = [];
+    await backup(src, store, {
+      onWarning: (w) => warnings.push(`${w.path}: ${w.message}`),
+      onProgress: (p) => {
+        if (p.path === 'busy.bin' && p.bytes > 0 && appends < 50) {
+          appends++;
+          appendFileSync(join(src, 'busy.bin'), 'more');
+        }
+      },
+    });
+    expect(warnings).toEqual(['busy.bin: changed while being read (3 attempts); stored as last read and read again next time']);
+    const entry = await entryOf(store, 'busy.bin');
+    expect(entry.unstable).toBe(true);
+    // What is stored is one consistent read: the restore passes its hash check and is a prefix of the file.
+    const target = scratch.path('always-out');
+    await restore(store, target, {});
+    const restored = readFileSync(join(target, 'busy.bin'));
+    expect(restored.length).toBe(entry.size);
+    expect(digestOf(readFileSync(join(src, 'busy.bin')).subarray(0, restored.length))).toBe(digestOf(restored));
+    // Now quiet: the next backup reads it again although its stat has not changed since.
+    const next = await backup(src, store, {});
+    expect(next.counts.filesRead).toBe(1);
+    const settled = await entryOf(store, 'busy.bin');
+    expect([settled.read, settled.unstable]).toEqual([true, undefined]);
+    const again = scratch.path('always-out-2');
+    await restore(store, again, {});
+    expect(digestOf(join(again, 'busy.bin'))).toBe(digestOf(join(src, 'busy.bin')));
+  });
+
+  it('leaves out what --exclude matches, at any depth or from the root', async () => {
+    const src = scratch.path('excl');
+    const store = scratch.path('excl-store');
+    mkdirSync(join(src, 'a', 'cache'), { recursive: true });
+    mkdirSync(join(src, 'cache'));
+    for (const p of ['keep.txt', 'x.tmp', 'a/y.tmp', 'a/cache/c.txt', 'cache/top.txt', 'a/keep.log']) writeFileSync(join(src, p), p);
+    await backup(src, store, { exclude: ['*.tmp', '/cache', 'a/**/*.log'] });
+    const paths: string[] = [];
+    for await (const e of listFiles(store, {})) paths.push(e.path);
+    expect(paths).toEqual(['', 'a', 'a/cache', 'a/cache/c.txt', 'keep.txt']);
+  });
+});
