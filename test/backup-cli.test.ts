@@ -7,7 +7,7 @@ import { createServer, Server } from 'node:net';
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { backup, list, restore } from '../lib/backup';
-import { CLI_PATH, runCli } from './support/cli';
+import { CLI_PATH, runCli, runCliInterrupted } from './support/cli';
 import { randomBytesSeeded, scratchDir } from './support/files';
 import { describeNative } from './support/requirements';
 import { snapshotTree } from './support/tree-snapshot';
@@ -149,5 +149,16 @@ describeNative('backup CLI', () => {
     expect(next.id).toBe('000001-L1');
     expect(allFiles(store).filter((p) => p.endsWith('.tmp') || p === 'lock')).toEqual([]);
     expect((await list(store, {})).names[0].chains[0].uncommitted).toEqual([]);
+  });
+
+  it('stops cleanly on SIGTERM: exit 143, nothing committed, no leftovers, no lock', async () => {
+    const src = scratch.path('term-src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'big.bin'), randomFillSync(Buffer.alloc(32 << 20)));
+    // The signal goes out at the first progress line, before the big file is stored.
+    const result = await runCliInterrupted(['backup', 'term-src', 'term-store', '--progress', '--name', 't'], cwd, 'SIGTERM');
+    expect(result.status).toBe(143);
+    expect(result.stderr).toContain('interrupted by SIGTERM');
+    expect(allFiles(scratch.path('term-store'))).toEqual(['librsync-backup.json']);
   });
 });

@@ -79,12 +79,19 @@ describeNative('store damage', () => {
     expect(report.problems.map((p) => p.code)).toContain('BACKUP_OBJECT_MISSING');
   });
 
-  it('refuses a truncated manifest', async () => {
+  it('reports a truncated manifest, refuses what needs it, still restores older levels', async () => {
     const { store } = await twoLevels();
     const path = manifestPath(store, '000001-L1');
     truncateSync(path, statSync(path).size - 40);
-    await expect(list(store)).rejects.toMatchObject({ code: 'BACKUP_CORRUPT', message: expect.stringContaining('truncated') });
-    await expect(restore(store, scratch.path('truncated'), { level: 0 })).rejects.toMatchObject({ code: 'BACKUP_CORRUPT' });
+    const listed = await list(store);
+    expect(listed.names[0].chains[0].problem).toMatch(/000001-L1\/manifest.jsonl is corrupt: truncated/);
+    await expect(restore(store, scratch.path('truncated'), {})).rejects.toMatchObject({ code: 'BACKUP_CORRUPT', message: expect.stringContaining('truncated') });
+    await expect(restore(store, scratch.path('truncated-1'), { level: 1 })).rejects.toMatchObject({ code: 'BACKUP_CORRUPT' });
+    const level0 = await restore(store, scratch.path('truncated-0'), { level: 0 });
+    expect(level0.id).toBe('000000-L0');
+    const report = await verify(store, {});
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([expect.objectContaining({ code: 'BACKUP_CORRUPT', backup: '000001-L1', message: expect.stringContaining('truncated') })]);
   });
 
   it('refuses an edited manifest (digest) before writing anything', async () => {

@@ -25,6 +25,8 @@ export interface ChainInfo {
   backups: BackupInfo[];
   /** Backup directories without a manifest: an interrupted run's leftovers. */
   uncommitted: string[];
+  /** Backups whose manifest exists but cannot be read (its header or trailer is damaged). */
+  damaged: { id: string; sequence: number; level: number; error: LibrsyncError }[];
   /** What is wrong with the chain's order, if anything (a gap, a missing parent). */
   problem?: string;
 }
@@ -66,12 +68,20 @@ export async function listNames(store: BackupStore): Promise<string[]> {
 }
 
 async function readChain(store: BackupStore, name: string, chain: string, number: number): Promise<ChainInfo> {
-  const info: ChainInfo = { name, chain, number, backups: [], uncommitted: [] };
+  const info: ChainInfo = { name, chain, number, backups: [], uncommitted: [], damaged: [] };
   for (const id of await store.list(`${name}/${chain}`)) {
     const parsed = parseBackupId(id);
     if (!parsed) continue;
     const key = manifestKey(name, chain, id);
-    const ends = await readManifestEnds(store, key);
+    let ends: Awaited<ReturnType<typeof readManifestEnds>>;
+    try {
+      ends = await readManifestEnds(store, key);
+    } catch (err) {
+      // One damaged manifest must not hide the rest of the store: it is reported, and what needs it fails.
+      if (!(err instanceof LibrsyncError) || err.code !== 'BACKUP_CORRUPT') throw err;
+      info.damaged.push({ id, ...parsed, error: err });
+      continue;
+    }
     if (!ends) {
       info.uncommitted.push(id);
       continue;
@@ -103,6 +113,7 @@ async function readChain(store: BackupStore, name: string, chain: string, number
 
 /** Checks sequence numbers, levels and parents against each other. */
 function chainProblem(chain: ChainInfo): string | undefined {
+  if (chain.damaged.length) return chain.damaged.map((d) => d.error.message).join('; ');
   const byId = new Map(chain.backups.map((b) => [b.id, b]));
   for (let i = 0; i < chain.backups.length; i++) {
     const b = chain.backups[i];

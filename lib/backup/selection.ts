@@ -43,6 +43,16 @@ export function selectBackup(chains: readonly ChainInfo[], name: string, choice:
       if (newer(backup, best?.backup)) best = { chain, backup };
     }
   }
+  // A damaged manifest newer than the choice (at its level, if one was asked) was probably what was wanted: say so rather than restore an older one.
+  if (choice.at === undefined) {
+    for (const chain of chains) {
+      if (best && chain.number < best.chain.number) continue;
+      const newer = chain.damaged.find(
+        (d) => (!best || chain.number > best.chain.number || d.sequence > best.backup.sequence) && (choice.level === undefined || d.level === choice.level),
+      );
+      if (newer) throw newer.error;
+    }
+  }
   if (!best) {
     const what = choice.level !== undefined ? ` at level ${choice.level}` : '';
     const when = choice.at !== undefined ? ` at or before ${choice.at.toISOString()}` : '';

@@ -77,7 +77,8 @@ export async function verify(storeArgument: StoreArgument, options: VerifyOption
   for (const name of names) {
     const chains = await readChains(store, name);
     for (const chain of chains) {
-      if (chain.problem) problem({ name, backup: chain.chain, code: 'BACKUP_CHAIN_BROKEN', message: `${chain.chain}: ${chain.problem}` });
+      for (const d of chain.damaged) problem({ name, backup: d.id, code: d.error.code, message: d.error.message });
+      if (chain.problem && chain.damaged.length === 0) problem({ name, backup: chain.chain, code: 'BACKUP_CHAIN_BROKEN', message: `${chain.chain}: ${chain.problem}` });
     }
     let targets: { chain: ChainInfo; backup: BackupInfo }[];
     if (options.level !== undefined) {
@@ -93,7 +94,7 @@ export async function verify(storeArgument: StoreArgument, options: VerifyOption
     }
     for (const { chain, backup } of targets) {
       result.backups.push(`${name}/${chain.chain}/${backup.id}`);
-      await verifyBackup(store, chain, backup, result, problem, options.signal);
+      await verifyBackup(store, chain, backup, result, problem, options);
     }
   }
   if (options.against !== undefined) {
@@ -117,8 +118,9 @@ async function verifyBackup(
   backup: BackupInfo,
   result: VerifyResult,
   problem: (p: VerifyProblem) => void,
-  signal?: AbortSignal,
+  options: VerifyOptions,
 ): Promise<void> {
+  const { signal, onProgress } = options;
   const name = chain.name;
   let bases: Map<string, BackupInfo>;
   try {
@@ -153,6 +155,7 @@ async function verifyBackup(
           await drain(readChecked(ctx, entry, piece as RecipeStep));
           result.piecesChecked++;
           result.bytesChecked += piece.length;
+          onProgress?.({ phase: 'verify', files: result.piecesChecked, bytes: result.bytesChecked, path: entry.path });
         } catch (err) {
           const e = err as LibrsyncError;
           if (!e.code?.startsWith('BACKUP_')) throw err;
