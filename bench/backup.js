@@ -38,7 +38,7 @@ function generate(src, mode) {
   fs.mkdirSync(src, { recursive: true });
   const files = [];
   if (mode.single) {
-    files.push({ path: join(src, 'single.bin'), size: mode.single << 20 });
+    files.push({ path: join(src, 'single.bin'), size: mode.single * 2 ** 20 });
   } else if (mode.files) {
     for (let i = 0; i < mode.files; i++) {
       const dir = join(src, `d${Math.floor(i / 500)}`);
@@ -47,7 +47,7 @@ function generate(src, mode) {
     }
   } else {
     // Sizes from 16 KiB to 24 MiB; a tenth of the bytes in small files.
-    const total = mode.size << 20;
+    const total = mode.size * 2 ** 20;
     let bytes = 0;
     for (let i = 0; bytes < total; i++) {
       const dir = join(src, `dir${i % 16}`);
@@ -61,29 +61,49 @@ function generate(src, mode) {
   return files;
 }
 
+/** Rewrites `path` with `bytes` inserted at `offset`, chunk by chunk (files may exceed a Buffer). */
+function insertInto(path, offset, bytes) {
+  const temp = `${path}.insert`;
+  const input = fs.openSync(path, 'r');
+  const output = fs.openSync(temp, 'w');
+  const chunk = Buffer.allocUnsafe(8 << 20);
+  let position = 0;
+  for (;;) {
+    const want = position < offset ? Math.min(chunk.length, offset - position) : chunk.length;
+    const n = fs.readSync(input, chunk, 0, want, position);
+    if (n === 0) break;
+    fs.writeSync(output, chunk, 0, n);
+    position += n;
+    if (position === offset) fs.writeSync(output, bytes);
+  }
+  fs.closeSync(input);
+  fs.closeSync(output);
+  fs.renameSync(temp, path);
+}
+
 /** About 1% of the bytes: overwrites in place in some files, small insertions near the start of others. */
 function change(files) {
   const total = files.reduce((s, f) => s + f.size, 0);
   let budget = total / 100;
   let changed = 0;
-  for (let i = 0; budget > 0 && i < files.length; i++) {
+  for (let i = 0; budget > 0 && i < files.length * 2; i++) {
     const f = files[(i * 7) % files.length];
     if (f.size < 8192) continue;
-    const data = fs.readFileSync(f.path);
-    let next;
     if (i % 2 === 0) {
-      const piece = Math.min(Math.ceil(budget), 64 << 10, Math.floor(data.length / 4));
-      randomFillSync(data, Math.floor(data.length / 3), piece);
-      next = data;
-      budget -= piece;
-      changed += piece;
+      // A few scattered runs overwritten in place.
+      const piece = Math.min(Math.ceil(budget / 4), 64 << 10, Math.floor(f.size / 16));
+      const fd = fs.openSync(f.path, 'r+');
+      for (let k = 1; k <= 4; k++) fs.writeSync(fd, randomFillSync(Buffer.alloc(piece)), 0, piece, Math.floor((f.size * k) / 5));
+      fs.closeSync(fd);
+      budget -= 4 * piece;
+      changed += 4 * piece;
     } else {
       const piece = Math.min(Math.ceil(budget), 4096);
-      next = Buffer.concat([data.subarray(0, 100), randomFillSync(Buffer.alloc(piece)), data.subarray(100)]);
+      insertInto(f.path, 100, randomFillSync(Buffer.alloc(piece)));
+      f.size += piece;
       budget -= piece;
       changed += piece;
     }
-    fs.writeFileSync(f.path, next);
   }
   return changed;
 }
@@ -96,7 +116,12 @@ function treeDigest(root) {
       const s = fs.lstatSync(p);
       hash.update(`${name}\0${s.mode}\0${Math.floor(s.mtimeMs)}\0`);
       if (s.isDirectory()) visit(p);
-      else hash.update(fs.readFileSync(p));
+      else {
+        const fd = fs.openSync(p, 'r');
+        const chunk = Buffer.allocUnsafe(8 << 20);
+        for (let n; (n = fs.readSync(fd, chunk)) > 0; ) hash.update(chunk.subarray(0, n));
+        fs.closeSync(fd);
+      }
     }
   };
   visit(root);

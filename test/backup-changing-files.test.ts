@@ -94,4 +94,17 @@ describeNative('files changing during a backup', () => {
     for await (const e of listFiles(store, {})) paths.push(e.path);
     expect(paths).toEqual(['', 'a', 'a/cache', 'a/cache/c.txt', 'keep.txt']);
   });
+
+  it('never backs up a store that lies inside SOURCE', async () => {
+    const src = scratch.path('self');
+    mkdirSync(join(src, 'data'), { recursive: true });
+    writeFileSync(join(src, 'data', 'x.txt'), 'x');
+    const store = join(src, 'backups');
+    await backup(src, store, {});
+    const second = await backup(src, store, {});
+    const paths: string[] = [];
+    for await (const e of listFiles(store, {})) paths.push(e.path);
+    expect(paths).toEqual(['', 'data', 'data/x.txt']);
+    expect(second.counts.filesRead).toBe(0);
+  });
 });

@@ -5,7 +5,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, unlinkSync, writeFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { ManifestEntry, RecipeStep, backup, list, listFiles, restore, verify } from '../lib/backup';
+import { Writable } from 'node:stream';
+import { LocalDirectoryStore, ManifestEntry, RecipeStep, backup, list, listFiles, restore, verify } from '../lib/backup';
+import { ObjectWriter } from '../lib/backup/store';
 import { randomBytesSeeded, scratchDir } from './support/files';
 import { describeNative } from './support/requirements';
 import { snapshotTree, digestOf } from './support/tree-snapshot';
@@ -158,5 +160,42 @@ describeNative('store damage', () => {
     const result = await backup(src, store, { name: NAME });
     expect(result.level).toBe(2);
     expect(existsSync(join(store, 'lock'))).toBe(false);
+  });
+
+  it('fails cleanly on a full disk: the error, no leftovers, earlier levels intact', async () => {
+    const { src, store, snapshot } = await twoLevels();
+    /** A store whose pack writes fail with ENOSPC once 20 KB have gone through. */
+    class FullDisk extends LocalDirectoryStore {
+      override writeObject(key: string): ObjectWriter {
+        const writer = super.writeObject(key);
+        if (!key.endsWith('.pack')) return writer;
+        let written = 0;
+        const full = (bytes: number): Error | null => {
+          written += bytes;
+          return written > 20_000 ? Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }) : null;
+        };
+        const write = writer._write.bind(writer);
+        const writev = writer._writev!.bind(writer);
+        writer._write = (chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void => {
+          const error = full(chunk.length);
+          if (error) callback(error);
+          else write(chunk, encoding, callback);
+        };
+        writer._writev = (chunks: { chunk: Buffer; encoding: BufferEncoding }[], callback: (error?: Error | null) => void): void => {
+          const error = full(chunks.reduce((n, c) => n + c.chunk.length, 0));
+          if (error) callback(error);
+          else writev(chunks, callback);
+        };
+        return writer as Writable as ObjectWriter;
+      }
+    }
+    writeFileSync(join(src, 'big.bin'), randomBytesSeeded(100_000, 9));
+    await expect(backup(src, new FullDisk(store), { name: NAME })).rejects.toMatchObject({ code: 'ENOSPC' });
+    expect(readdirSync(join(store, 'backups', NAME, 'chain-000001')).sort()).toEqual(['000000-L0', '000001-L1']);
+    expect(existsSync(join(store, 'lock'))).toBe(false);
+    const target = scratch.path('full-disk');
+    await restore(store, target, {});
+    expect(snapshotTree(target)).toEqual(snapshot);
+    expect((await backup(src, store, { name: NAME })).id).toBe('000002-L2');
   });
 });

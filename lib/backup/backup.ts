@@ -4,12 +4,12 @@
 // backup's own directory; the manifest, written last, is the commit.
 import { BigIntStats } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { LibrsyncError } from '../errors';
 import { BackupInfo, ChainInfo, readChains } from './catalog';
 import { EngineOptions, WarningLog, BackupWarning, streamOptions } from './engine-options';
 import { Capture, CaptureMode, captureFile, recipeOf } from './file-capture';
-import { compileExcludes } from './glob';
+import { PathMatcher, compileExcludes } from './glob';
 import { LevelPlan, planLevel } from './level-plan';
 import { BackupCounts, ManifestEntry, ManifestHeader, MANIFEST_FORMAT, MANIFEST_VERSION } from './manifest';
 import { ManifestReader } from './manifest-reader';
@@ -255,6 +255,14 @@ class BackupRun {
   }
 }
 
+/** A store inside SOURCE (`backup . ./backups`) is never backed up into itself. */
+function withoutStore(excluded: PathMatcher, root: string, store: BackupStore): PathMatcher {
+  const inside = relative(root, store.location);
+  if (!store.location.startsWith('/') || inside === '' || inside.startsWith('..') || isAbsolute(inside)) return excluded;
+  const storePath = inside.split(sep).join('/');
+  return (path) => path === storePath || excluded(path);
+}
+
 /** Entries of the parent backup, one at a time, or nothing for a level 0. */
 function parentEntries(store: BackupStore, plan: LevelPlan): AsyncIterator<ManifestEntry> | undefined {
   if (plan.newChain) return undefined;
@@ -269,7 +277,7 @@ export async function backup(source: string, storeArgument: StoreArgument, optio
   if (!rootStat.isDirectory() && !rootStat.isFile()) {
     throw new LibrsyncError('BACKUP_SOURCE_UNSUPPORTED', `${source} is neither a directory nor a regular file`);
   }
-  const excluded = compileExcludes(options.exclude ?? []);
+  const excluded = withoutStore(compileExcludes(options.exclude ?? []), root, store);
   const name = checkName(options.name ?? defaultName(root));
   await store.open({ create: true });
   const lock = await store.lock();
