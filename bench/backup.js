@@ -5,7 +5,7 @@
 // then a restore of level 1 checked byte for byte. Each step runs in its
 // own process under /usr/bin/time -v for its peak RSS.
 //
-//   node bench/backup.js [--size MiB] [--dir DIR] [--keep]
+//   node bench/backup.js [--size MiB] [--block-size BYTES] [--dir DIR] [--keep]
 //   node bench/backup.js --files 100000      many small files instead
 //   node bench/backup.js --single 3072       one file of that many MiB
 const { spawnSync } = require('node:child_process');
@@ -141,8 +141,8 @@ async function runStep(kind, args) {
   const started = process.hrtime.bigint();
   const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
   if (kind === 'backup') {
-    const [src, store] = args;
-    const r = await lib.backup(src, store, { name: 'bench' });
+    const [src, store, blockSize] = args;
+    const r = await lib.backup(src, store, { name: 'bench', blockSize: blockSize ? Number(blockSize) : undefined });
     return { level: r.level, seconds: seconds(), filesRead: r.counts.filesRead, bytesRead: r.counts.bytesRead, bytesStored: r.counts.bytesStored + r.manifestBytes };
   }
   const [store, target] = args;
@@ -177,10 +177,11 @@ async function main() {
   const totalBytes = files.reduce((s, f) => s + f.size, 0);
   spawnSync('sync');
   const rows = [];
-  rows.push({ step: 'level 0', ...step('backup', [src, store]) });
+  const blockSize = arg('block-size', '');
+  rows.push({ step: 'level 0', ...step('backup', [src, store, blockSize]) });
   const changed = change(files);
   spawnSync('sync');
-  rows.push({ step: 'level 1', ...step('backup', [src, store]) });
+  rows.push({ step: 'level 1', ...step('backup', [src, store, blockSize]) });
   rows.push({ step: 'restore level 1', ...step('restore', [store, target]) });
   const identical = treeDigest(src) === treeDigest(target);
   console.log(`files ${files.length}, ${(totalBytes / 2 ** 20).toFixed(0)} MiB, changed ${(changed / 2 ** 20).toFixed(1)} MiB (${((100 * changed) / totalBytes).toFixed(2)}%) before level 1`);

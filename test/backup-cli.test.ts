@@ -92,6 +92,7 @@ describeNative('backup CLI', () => {
     expect(cli('restore', 'store', 'x', '--level', '1', '--at', '1d').status).toBe(101);
     expect(cli('signature', '--name', 'x').status).toBe(101);
     expect(cli('list', 'nowhere', '--json').status).toBe(104);
+    expect(cli('list', 'store', '--level', '0').stderr).toContain('--level N goes with --files');
   });
 
   it('exits 2 with a warning when a file could not be backed up', async () => {

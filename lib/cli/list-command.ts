@@ -4,6 +4,7 @@
 import { list, listFiles } from '../backup/list';
 import { ManifestEntry } from '../backup/manifest';
 import { CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
+import { usageError } from './cli-error';
 import { FILES, LEVEL, NAME } from './command-options';
 import { formatBytes } from './human-units';
 
@@ -26,6 +27,7 @@ function fileLine(e: ManifestEntry): string {
 async function runList(context: CommandContext): Promise<CommandOutcome> {
   const [store] = context.args;
   const { values, options, io } = context;
+  if (values.level !== undefined && !values.files) throw usageError('list: --level N goes with --files (it picks the backup whose files are listed)');
   if (values.files) {
     let count = 0;
     for await (const entry of listFiles(store, { name: values.name, level: values.level })) {
