@@ -1,7 +1,7 @@
 // A file that changes while it is read: read again; if it keeps changing,
 // stored as read (data, hash and signature agree), flagged, reported, and
 // read again by the next backup. Also: --exclude patterns.
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManifestEntry, backup, listFiles, restore } from '../lib/backup';
 import { randomBytesSeeded, scratchDir } from './support/files';
@@ -20,6 +20,14 @@ describeNative('files changing during a backup', () => {
     throw new Error(`no ${path}`);
   }
 
+  /** A source directory holding one SIZE-byte file, and a store path beside it. */
+  function oneFile(name: string, file: string, seed: number): { src: string; store: string } {
+    const src = scratch.path(name);
+    mkdirSync(src);
+    writeFileSync(join(src, file), randomBytesSeeded(SIZE, seed));
+    return { src, store: scratch.path(`${name}-store`) };
+  }
+
   /** SHA-256 of `path` as the newest backup restores it. */
   async function restoredDigest(store: string, path: string): Promise<string> {
     const target = scratch.path(`out-${Math.random().toString(36).slice(2)}`);
@@ -28,10 +36,7 @@ describeNative('files changing during a backup', () => {
   }
 
   it('reads a file again when it changed during the first read', async () => {
-    const src = scratch.path('once');
-    const store = scratch.path('once-store');
-    mkdirSync(src);
-    writeFileSync(join(src, 'log.bin'), randomBytesSeeded(SIZE, 1));
+    const { src, store } = oneFile('once', 'log.bin', 1);
     let changed = false;
     const warnings: string[] = [];
     const result = await backup(src, store, {
@@ -51,10 +56,7 @@ describeNative('files changing during a backup', () => {
   });
 
   it('stores what it read, flagged, when the file never holds still, and reads it again next time', async () => {
-    const src = scratch.path('always');
-    const store = scratch.path('always-store');
-    mkdirSync(src);
-    writeFileSync(join(src, 'busy.bin'), randomBytesSeeded(SIZE, 2));
+    const { src, store } = oneFile('always', 'busy.bin', 2);
     let appends = 0;
     const warnings: string[] = [];
     await backup(src, store, {
@@ -81,6 +83,23 @@ describeNative('files changing during a backup', () => {
     const settled = await entryOf(store, 'busy.bin');
     expect([settled.read, settled.unstable]).toEqual([true, undefined]);
     expect(await restoredDigest(store, 'busy.bin')).toBe(digestOf(join(src, 'busy.bin')));
+  });
+
+  it('backs up the new file when one is saved over by rename while it is read', async () => {
+    const { src, store } = oneFile('renamed-over', 'doc.bin', 3);
+    let saved = false;
+    const result = await backup(src, store, {
+      onProgress: (p) => {
+        if (p.path === 'doc.bin' && p.bytes > 0 && !saved) {
+          saved = true;
+          writeFileSync(join(src, 'doc.bin.new'), randomBytesSeeded(SIZE, 4));
+          renameSync(join(src, 'doc.bin.new'), join(src, 'doc.bin'));
+        }
+      },
+    });
+    expect(saved).toBe(true);
+    expect(result.counts).toMatchObject({ files: 1, deleted: 0, warnings: 0 });
+    expect(await restoredDigest(store, 'doc.bin')).toBe(digestOf(randomBytesSeeded(SIZE, 4)));
   });
 
   it('leaves out what --exclude matches, at any depth or from the root', async () => {

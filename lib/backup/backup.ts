@@ -230,7 +230,13 @@ class BackupRun {
       this.counts.filesUnchanged++;
     } else {
       this.currentPath = item.path;
-      const capture = p.capture ?? (await this.capture(item, previous, 'direct'));
+      let capture = p.capture ?? (await this.capture(item, previous, 'direct'));
+      if (!capture) {
+        // Replaced while we looked (an editor's save-by-rename): back up what is there now.
+        const now = await lstat(item.absolute, { bigint: true }).catch(() => undefined);
+        if (now?.isFile()) capture = await this.capture({ ...item, stat: now }, previous, 'direct');
+        else if (now) this.warnings.add(item.path, 'changed type while being backed up: left out of this level');
+      }
       if (!capture) return undefined;
       this.counts.filesRead++;
       const s = capture.stat;
