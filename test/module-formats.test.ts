@@ -27,6 +27,15 @@ describe('module formats', () => {
     );
   });
 
+  it('exposes librsync/backup through import and require', () => {
+    const esm = run(['--input-type=module', '-e', "import * as m from 'librsync/backup'; console.log(JSON.stringify(Object.keys(m).filter(k => k !== 'default').sort()))"]);
+    const cjs = run(['-e', "console.log(JSON.stringify(Object.keys(require('librsync/backup')).sort()))"]);
+    expect(JSON.parse(esm)).toEqual(JSON.parse(cjs));
+    expect(JSON.parse(cjs)).toEqual(expect.arrayContaining(['backup', 'restore', 'list', 'listFiles', 'verify', 'prune', 'LocalDirectoryStore', 'LibrsyncError']));
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect(existsSync(join(root, pkg.exports['./backup'].types))).toBe(true);
+  });
+
   it('ships type declarations named in package.json', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     expect(existsSync(join(root, pkg.types))).toBe(true);

@@ -1,12 +1,26 @@
-// Every subcommand, in the order --help lists them. Later commands
-// (backup, restore, ...) are added here.
+// Every subcommand, in the order --help lists them: rdiff's three, then
+// the backup commands.
 import { usageError } from './cli-error';
+import { backupCommand } from './backup-command';
 import { Command } from './command';
+import { listCommand } from './list-command';
+import { pruneCommand } from './prune-command';
+import { restoreCommand } from './restore-command';
+import { verifyCommand } from './verify-command';
 import { deltaCommand } from './delta-command';
 import { patchCommand } from './patch-command';
 import { signatureCommand } from './signature-command';
 
-export const COMMANDS: readonly Command[] = [signatureCommand, deltaCommand, patchCommand];
+export const COMMANDS: readonly Command[] = [
+  signatureCommand,
+  deltaCommand,
+  patchCommand,
+  backupCommand,
+  restoreCommand,
+  listCommand,
+  verifyCommand,
+  pruneCommand,
+];
 
 const RDIFF_ACTIONS = "`signature', `delta', or `patch'";
 

@@ -1,30 +1,57 @@
 // The librsync command: parse the shared options, pick the command from
 // the table, run it, and turn the outcome into output and an exit status.
-import { interrupted } from './cli-error';
 import { setDefaultBackend } from '../backend';
 import { nativeLoadError, nativeLoadReason } from '../native-binding';
+import { interrupted, usageError } from './cli-error';
 import { CLI_OPTIONS, CliOptions, defaultOptions } from './cli-options';
 import { CliIO, processIO } from './cli-io';
-import { writesToStdout } from './command';
+import { Command, writesToStdout } from './command';
+import { CommandValues, defaultCommandValues } from './command-options';
 import { COMMANDS, checkArity, findCommand } from './command-table';
 import { describeFailure, isBrokenPipe } from './failure';
 import { helpText, versionInfo, versionText } from './help-text';
+import { OptionSpec } from './option-spec';
 import { parseArgs } from './parse-args';
 import { Reporter } from './reporter';
 
 /** What a shell shows for rdiff killed by SIGPIPE; Node gets EPIPE instead. */
 export const BROKEN_PIPE_EXIT = 128 + 13;
 
+/**
+ * The shared options plus every command's own (each once), so one parse
+ * finds the positionals whatever the command; `used` records which
+ * command options were given, checked against the command afterwards.
+ */
+function optionTable(values: CommandValues, used: Set<string>): OptionSpec<CliOptions>[] {
+  const table: OptionSpec<CliOptions>[] = [...CLI_OPTIONS];
+  const seen = new Set(table.map((s) => s.long));
+  for (const spec of COMMANDS.flatMap((c) => c.options ?? [])) {
+    if (seen.has(spec.long)) continue;
+    seen.add(spec.long);
+    table.push({ ...spec, apply: (_options, value) => (used.add(spec.long), spec.apply(values, value)) });
+  }
+  return table;
+}
+
+function checkCommandOptions(command: Command, used: ReadonlySet<string>): void {
+  for (const long of used) {
+    if (!command.options?.some((s) => s.long === long)) throw usageError(`--${long} is not an option of ${command.name}`);
+  }
+}
+
 /** Runs one command line; resolves with the exit status. */
 export async function main(argv: readonly string[], io: CliIO = processIO(), signal: AbortSignal = new AbortController().signal): Promise<number> {
   const options = defaultOptions();
-  const parsed = parseArgs(argv, CLI_OPTIONS, options);
+  const values = defaultCommandValues();
+  const used = new Set<string>();
+  const table = optionTable(values, used);
+  const parsed = parseArgs(argv, table, options);
   const reporter = new Reporter(io, options);
   try {
     if (parsed.error) throw parsed.error;
     chooseBackend(options, reporter);
     if (options.help) {
-      reporter.print(helpText(COMMANDS, CLI_OPTIONS));
+      reporter.print(helpText(COMMANDS, table));
       return 0;
     }
     if (options.version) {
@@ -36,12 +63,13 @@ export async function main(argv: readonly string[], io: CliIO = processIO(), sig
     const [word, ...args] = parsed.positionals;
     const command = findCommand(word);
     checkArity(command, args);
+    checkCommandOptions(command, used);
     reporter.dataOnStdout = writesToStdout(command, args);
     const showProgress = options.progress ?? io.stderr.isTTY === true;
-    const outcome = await command.run({ args, options, io, reporter, showProgress, signal });
+    const outcome = await command.run({ args, options, io, reporter, showProgress, signal, values });
     reporter.statistics(outcome.statistics);
     reporter.success({ command: command.name, ...outcome.summary });
-    return 0;
+    return outcome.exitCode ?? 0;
   } catch (err) {
     if (isBrokenPipe(err)) return BROKEN_PIPE_EXIT;
     const failure = describeFailure(err);
@@ -58,7 +86,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO(), sig
 function chooseBackend(options: CliOptions, reporter: Reporter): void {
   if (options.backend || process.env.LIBRSYNC_BACKEND) return;
   if (!nativeLoadError()) return;
-  reporter.warning(`native addon unavailable (${nativeLoadReason()}); using the js backend (see README, "Install")`);
+  reporter.notice(`native addon unavailable (${nativeLoadReason()}); using the js backend (see README, "Install")`);
   options.backend = 'js';
   setDefaultBackend('js'); // so the library does not warn a second time
 }

@@ -11,15 +11,19 @@ export class ProgressDisplay {
   private lastDraw = -Infinity;
   private drawnWidth = 0;
   private latest = 0;
+  private note = '';
 
   constructor(
     private readonly out: Writable,
     private readonly label: string,
-    private readonly total?: number,
+    private total?: number,
   ) {}
 
-  update(bytes: number): void {
+  /** `more.total` replaces the total (an estimate that firmed up); `more.note` is shown first (e.g. "120 files"). */
+  update(bytes: number, more: { total?: number; note?: string } = {}): void {
     this.latest = bytes;
+    if (more.total !== undefined) this.total = more.total;
+    if (more.note !== undefined) this.note = more.note;
     const now = performance.now();
     if (now - this.lastDraw < REDRAW_INTERVAL_MS) return;
     this.lastDraw = now;
@@ -35,7 +39,7 @@ export class ProgressDisplay {
 
   private draw(now: number): void {
     const seconds = (now - this.started) / 1000;
-    const parts = [`${this.label}: ${formatBytes(this.latest)}`];
+    const parts = [`${this.label}: ${this.note ? `${this.note}, ` : ''}${formatBytes(this.latest)}`];
     if (this.total !== undefined) {
       const percent = this.total > 0 ? Math.min(100, (100 * this.latest) / this.total) : 100;
       parts[0] += ` / ${formatBytes(this.total)} (${percent.toFixed(0)}%)`;

@@ -48,9 +48,19 @@ export class Reporter {
     if (failure.usage) this.io.stderr.write(`Try '${PROGRAM} --help' for more information.\n`);
   }
 
-  /** A one-line warning on stderr (also with --json: stdout stays machine-readable). */
+  /** A problem that did not stop the command (a skipped file): stderr, or only the JSON summary with --json. */
   warning(text: string): void {
+    if (!this.mode.json) this.line(`warning: ${text}`);
+  }
+
+  /** A warning about how the program runs (not about the data): stderr, even with --json. */
+  notice(text: string): void {
     this.line(`warning: ${text}`);
+  }
+
+  /** A command's human-readable result on stdout; nothing with --json (the summary says it all). */
+  result(lines: readonly string[]): void {
+    if (!this.mode.json) for (const l of lines) this.io.stdout.write(`${l}\n`);
   }
 
   /** Text the user asked for (--help, --version): stdout, like rdiff. */

@@ -1,0 +1,417 @@
+// backup(): one new level of SOURCE in the store. The walk of SOURCE and
+// the previous level's manifest are merged in one pass (both sorted by
+// comparePaths), so memory does not grow with the tree. Objects go into the
+// backup's own directory; the manifest, written last, is the commit.
+import { BigIntStats } from 'node:fs';
+import { lstat, readlink } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { LibrsyncError } from '../errors';
+import { BackupInfo, ChainInfo, readChains } from './catalog';
+import { EngineOptions, WarningLog, BackupWarning, streamOptions } from './engine-options';
+import { Capture, CaptureMode, captureFile, recipeOf } from './file-capture';
+import { PathMatcher, compileExcludes } from './glob';
+import { LevelPlan, planLevel } from './level-plan';
+import { BackupCounts, ManifestEntry, ManifestHeader, MANIFEST_FORMAT, MANIFEST_VERSION } from './manifest';
+import { ManifestReader } from './manifest-reader';
+import { ManifestWriter } from './manifest-writer';
+import { PackWriter } from './pack-writer';
+import { comparePaths } from './path-order';
+import { defaultName } from './selection';
+import { openStoreArgument } from './open-store';
+import { BackupStore, StoreArgument } from './store';
+import { backupId, backupPrefix, chainId, chainPrefix, checkName, manifestKey } from './store-keys';
+import { WalkedPath, walkSource } from './source-walk';
+
+export interface BackupOptions extends EngineOptions {
+  /** Default: derived from SOURCE (its name and a digest of its absolute path). */
+  name?: string;
+  /** 0 starts a new chain; N adds a level N against the chain's newest level N-1. */
+  level?: number;
+  maxLevel?: number;
+  alwaysLevel?: number;
+  restartAfterDays?: number;
+  blockSize?: number;
+  exclude?: string[];
+  /** The clock, for tests of --restart-after. */
+  now?: () => Date;
+}
+
+export interface BackupResult {
+  name: string;
+  chain: string;
+  id: string;
+  level: number;
+  sequence: number;
+  parent: string | null;
+  /** Why a new chain was started, when one was. */
+  newChain?: string;
+  blockSize: number;
+  counts: BackupCounts;
+  /** Manifest bytes (bytesStored in counts covers pack objects only). */
+  manifestBytes: number;
+  warnings: BackupWarning[];
+  seconds: number;
+}
+
+const FILE_TYPE_MASK = 0o7777n;
+
+function zeroCounts(): BackupCounts {
+  return {
+    entries: 0,
+    files: 0,
+    dirs: 0,
+    symlinks: 0,
+    fifos: 0,
+    hardLinks: 0,
+    deleted: 0,
+    filesRead: 0,
+    filesUnchanged: 0,
+    bytesRead: 0,
+    bytesStored: 0,
+    totalBytes: 0,
+    warnings: 0,
+  };
+}
+
+function baseFields(path: string, stat: BigIntStats): Pick<ManifestEntry, 'path' | 'mode' | 'uid' | 'gid' | 'mtimeNs'> {
+  return { path, mode: Number(stat.mode & FILE_TYPE_MASK), uid: Number(stat.uid), gid: Number(stat.gid), mtimeNs: stat.mtimeNs.toString() };
+}
+
+/** Whether a file can be carried over without reading it: same type, size, times (ns), inode and mode. */
+function unchanged(previous: ManifestEntry | undefined, stat: BigIntStats): boolean {
+  return (
+    previous?.type === 'file' &&
+    !previous.unstable &&
+    previous.size === Number(stat.size) &&
+    previous.mtimeNs === stat.mtimeNs.toString() &&
+    previous.ctimeNs === stat.ctimeNs.toString() &&
+    previous.ino === stat.ino.toString() &&
+    previous.mode === Number(stat.mode & FILE_TYPE_MASK)
+  );
+}
+
+async function removeLeftovers(store: BackupStore, chains: ChainInfo[]): Promise<void> {
+  for (const chain of chains) {
+    for (const id of chain.uncommitted) await store.remove(backupPrefix(chain.name, chain.chain, id));
+    chain.uncommitted = [];
+    if (chain.backups.length === 0) await store.remove(chainPrefix(chain.name, chain.chain));
+  }
+}
+
+/** Files up to this size are read several at a time, their outputs held in memory until their turn. */
+export const SMALL_FILE_BYTES = 1 << 20;
+/** How many paths may be in progress at once (the manifest still gets them in order). */
+export const PATHS_IN_FLIGHT = 8;
+
+/** A walked path, prepared (possibly read) ahead of its turn, with its previous entry. */
+type Prepared = { item: WalkedPath; previous: ManifestEntry | undefined } & (
+  | { kind: 'other'; entry: ManifestEntry | undefined }
+  | { kind: 'deleted' }
+  | { kind: 'file'; linkKey?: string; capture?: Capture; read: boolean }
+  | { kind: 'link'; linkKey: string }
+);
+
+class BackupRun {
+  readonly counts = zeroCounts();
+  readonly warnings: WarningLog;
+  /** Hard-linked inodes seen (at preparation) and their first entry (once written). */
+  private readonly linksSeen = new Set<string>();
+  private readonly linkEntries = new Map<string, ManifestEntry>();
+  private readonly captureBase;
+  private readonly started = performance.now();
+  private currentPath = '';
+
+  constructor(
+    private readonly options: BackupOptions,
+    private readonly manifest: ManifestWriter,
+    store: BackupStore,
+    name: string,
+    chain: string,
+    blockSize: number,
+    readonly dataPack: PackWriter,
+    readonly signaturePack: PackWriter,
+    private readonly estimate: number | undefined,
+    signal: AbortSignal,
+  ) {
+    this.warnings = new WarningLog(options.onWarning);
+    this.captureBase = {
+      store,
+      name,
+      chain,
+      blockSize,
+      dataPack,
+      signaturePack,
+      streamOptions: streamOptions(options),
+      signal,
+      onBytes: (n: number) => {
+        this.counts.bytesRead += n;
+        this.progress();
+      },
+    };
+  }
+
+  private progress(): void {
+    this.options.onProgress?.({ phase: 'backup', files: this.counts.entries, bytes: this.counts.bytesRead, totalBytes: this.estimate, path: this.currentPath });
+  }
+
+  private capture(item: WalkedPath, previous: ManifestEntry | undefined, mode: CaptureMode): Promise<Capture | undefined> {
+    const usable = previous?.type === 'file' ? previous : undefined;
+    return captureFile({ ...this.captureBase, warn: (m) => this.warnings.add(item.path, m) }, item.absolute, usable, mode);
+  }
+
+  /** First half, in walk order but possibly ahead of the manifest: small files are read here. */
+  async prepare(item: WalkedPath, previous: ManifestEntry | undefined): Promise<Prepared> {
+    const { stat, path } = item;
+    this.currentPath = path;
+    if (!stat.isFile()) return { item, previous, kind: 'other', entry: await this.describeOther(item) };
+    const linkKey = stat.nlink > 1n ? `${stat.dev}:${stat.ino}` : undefined;
+    if (linkKey !== undefined) {
+      if (this.linksSeen.has(linkKey)) return { item, previous, kind: 'link', linkKey };
+      this.linksSeen.add(linkKey);
+    }
+    if (unchanged(previous, stat)) return { item, previous, kind: 'file', linkKey, read: false };
+    if (stat.size > BigInt(SMALL_FILE_BYTES)) return { item, previous, kind: 'file', linkKey, read: true };
+    return { item, previous, kind: 'file', linkKey, read: true, capture: await this.capture(item, previous, 'buffered') };
+  }
+
+  /** Second half, strictly in manifest order: big files are read here, pieces get their place in the packs. */
+  async finish(p: Prepared): Promise<void> {
+    let entry: ManifestEntry | undefined;
+    if (p.kind === 'other') entry = p.entry;
+    else if (p.kind === 'link') entry = this.linkEntry(p.item, p.linkKey) ?? (await this.fileEntry({ ...p, kind: 'file', read: true }));
+    else if (p.kind === 'file') entry = await this.fileEntry(p);
+    if (entry) await this.add(entry);
+    else if (p.previous && p.previous.type !== 'deleted') await this.add({ path: p.previous.path, type: 'deleted' });
+  }
+
+  async add(entry: ManifestEntry): Promise<void> {
+    await this.manifest.add(entry);
+    this.counts.entries++;
+    if (entry.type === 'file') {
+      this.counts.files++;
+      this.counts.totalBytes += entry.size!;
+      if (entry.linkTo) this.counts.hardLinks++;
+    } else if (entry.type === 'dir') this.counts.dirs++;
+    else if (entry.type === 'symlink') this.counts.symlinks++;
+    else if (entry.type === 'fifo') this.counts.fifos++;
+    else this.counts.deleted++;
+  }
+
+  private async describeOther(item: WalkedPath): Promise<ManifestEntry | undefined> {
+    const { stat, path } = item;
+    if (stat.isDirectory()) return { ...baseFields(path, stat), type: 'dir' };
+    if (stat.isSymbolicLink()) {
+      try {
+        return { ...baseFields(path, stat), type: 'symlink', target: await readlink(item.absolute) };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+    }
+    if (stat.isFIFO()) return { ...baseFields(path, stat), type: 'fifo' };
+    this.warnings.add(path, `skipped: ${stat.isSocket() ? 'a socket' : 'a device file'} cannot be backed up`);
+    return undefined;
+  }
+
+  /** Another path of an inode already stored: restored as a link to it, yet complete on its own. */
+  private linkEntry(item: WalkedPath, linkKey: string): ManifestEntry | undefined {
+    const first = this.linkEntries.get(linkKey);
+    if (!first) return undefined; // the first path vanished before it was read: this one is stored instead
+    const { size, sha256, recipe, signature, ctimeNs, ino } = first;
+    return { ...baseFields(item.path, item.stat), type: 'file', size, sha256, recipe, signature, ctimeNs, ino, linkTo: first.path, hardLinked: true };
+  }
+
+  private async fileEntry(p: Prepared & { kind: 'file' }): Promise<ManifestEntry | undefined> {
+    const { item, previous } = p;
+    let entry: ManifestEntry;
+    if (!p.read) {
+      const { size, sha256, recipe, signature } = previous!;
+      entry = { ...baseFields(item.path, item.stat), type: 'file', size, sha256, recipe, signature, read: false };
+      this.counts.filesUnchanged++;
+    } else {
+      this.currentPath = item.path;
+      let capture = p.capture ?? (await this.capture(item, previous, 'direct'));
+      if (!capture) {
+        // Replaced while we looked (an editor's save-by-rename): back up what is there now.
+        const now = await lstat(item.absolute, { bigint: true }).catch(() => undefined);
+        if (now?.isFile()) capture = await this.capture({ ...item, stat: now }, previous, 'direct');
+        else if (now) this.warnings.add(item.path, 'changed type while being backed up: left out of this level');
+      }
+      if (!capture) return undefined;
+      this.counts.filesRead++;
+      const s = capture.stat;
+      const recipe = await recipeOf(capture, previous);
+      entry = { ...baseFields(item.path, s), type: 'file', size: capture.size, sha256: capture.sha256, recipe, read: true };
+      if (capture.signature) entry.signature = await capture.signature.place();
+      if (capture.unstable) entry.unstable = true;
+      entry.ctimeNs = s.ctimeNs.toString();
+      entry.ino = s.ino.toString();
+    }
+    entry.ctimeNs ??= item.stat.ctimeNs.toString();
+    entry.ino ??= item.stat.ino.toString();
+    if (p.linkKey !== undefined) {
+      entry.hardLinked = true;
+      this.linkEntries.set(p.linkKey, entry);
+    }
+    return entry;
+  }
+
+  get seconds(): number {
+    return (performance.now() - this.started) / 1000;
+  }
+}
+
+/** A store inside SOURCE (`backup . ./backups`) is never backed up into itself. */
+function withoutStore(excluded: PathMatcher, root: string, store: BackupStore): PathMatcher {
+  const inside = relative(root, store.location);
+  if (!store.location.startsWith('/') || inside === '' || inside.startsWith('..') || isAbsolute(inside)) return excluded;
+  const storePath = inside.split(sep).join('/');
+  return (path) => path === storePath || excluded(path);
+}
+
+/** Entries of the parent backup, one at a time, or nothing for a level 0. */
+function parentEntries(store: BackupStore, plan: LevelPlan): AsyncIterator<ManifestEntry> | undefined {
+  if (plan.newChain) return undefined;
+  const key = manifestKey(plan.chain.name, plan.chain.chain, plan.parent.id);
+  return new ManifestReader(store.readObject(key), key).entries();
+}
+
+export async function backup(source: string, storeArgument: StoreArgument, options: BackupOptions = {}): Promise<BackupResult> {
+  const store = openStoreArgument(storeArgument);
+  const root = resolve(source);
+  const rootStat = await lstat(root);
+  if (!rootStat.isDirectory() && !rootStat.isFile()) {
+    throw new LibrsyncError('BACKUP_SOURCE_UNSUPPORTED', `${source} is neither a directory nor a regular file`);
+  }
+  const excluded = withoutStore(compileExcludes(options.exclude ?? []), root, store);
+  const name = checkName(options.name ?? defaultName(root));
+  await store.open({ create: true });
+  const lock = await store.lock();
+  try {
+    const chains = await readChains(store, name);
+    await removeLeftovers(store, chains);
+    const now = options.now?.() ?? new Date();
+    const plan = planLevel(
+      chains,
+      {
+        level: options.level,
+        maxLevel: options.maxLevel,
+        alwaysLevel: options.alwaysLevel,
+        restartAfterDays: options.restartAfterDays,
+        blockSize: options.blockSize,
+        sourceKind: rootStat.isDirectory() ? 'dir' : 'file',
+      },
+      now,
+    );
+    const chain = plan.newChain ? chainId(Math.max(0, ...chains.map((c) => c.number)) + 1) : plan.chain.chain;
+    return await runBackup(root, rootStat.isDirectory() ? 'dir' : 'file', store, name, chain, plan, excluded, now, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runBackup(
+  root: string,
+  kind: 'dir' | 'file',
+  store: BackupStore,
+  name: string,
+  chain: string,
+  plan: LevelPlan,
+  excluded: (path: string) => boolean,
+  now: Date,
+  options: BackupOptions,
+): Promise<BackupResult> {
+  const id = backupId(plan.sequence, plan.level);
+  const prefix = backupPrefix(name, chain, id);
+  const parent: BackupInfo | undefined = plan.newChain ? undefined : plan.parent;
+  const header: ManifestHeader = {
+    format: MANIFEST_FORMAT,
+    version: MANIFEST_VERSION,
+    name,
+    chain,
+    id,
+    sequence: plan.sequence,
+    level: plan.level,
+    parent: parent?.id ?? null,
+    started: now.toISOString(),
+    chainStarted: plan.newChain ? now.toISOString() : plan.chain.backups[0].header.started,
+    blockSize: plan.blockSize,
+    source: { path: root, kind, name: root.split('/').pop() ?? '' },
+    exclude: options.exclude ?? [],
+  };
+  const manifest = new ManifestWriter(store.writeObject(manifestKey(name, chain, id)), header);
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const run = new BackupRun(
+    options,
+    manifest,
+    store,
+    name,
+    chain,
+    plan.blockSize,
+    new PackWriter(store, prefix, id, 'd'),
+    new PackWriter(store, prefix, id, 's'),
+    parent?.counts.totalBytes,
+    signal,
+  );
+  const previous = parentEntries(store, plan);
+  // Paths prepared ahead, finished strictly in order.
+  const inFlight: Promise<Prepared>[] = [];
+  const enqueue = async (prepared: Promise<Prepared>): Promise<void> => {
+    prepared.catch(() => undefined); // awaited in turn below
+    inFlight.push(prepared);
+    while (inFlight.length >= PATHS_IN_FLIGHT) await run.finish(await inFlight.shift()!);
+  };
+  const gone = (entry: ManifestEntry): Promise<void> =>
+    enqueue(Promise.resolve({ item: { path: entry.path, absolute: '', stat: undefined as never }, previous: entry, kind: 'deleted' as const }));
+  try {
+    const nextPrevious = async (): Promise<ManifestEntry | undefined> => (previous ? (await previous.next()).value ?? undefined : undefined);
+    let pending = await nextPrevious();
+    const onProblem = (p: { path: string; message: string }): void => run.warnings.add(p.path, p.message);
+    for await (const item of walkSource(root, excluded, onProblem)) {
+      signal.throwIfAborted();
+      while (pending && comparePaths(pending.path, item.path) < 0) {
+        await gone(pending);
+        pending = await nextPrevious();
+      }
+      let match: ManifestEntry | undefined;
+      if (pending && pending.path === item.path) {
+        match = pending.type === 'deleted' ? undefined : pending;
+        pending = await nextPrevious();
+      }
+      await enqueue(run.prepare(item, match));
+    }
+    for (; pending; pending = await nextPrevious()) await gone(pending);
+    while (inFlight.length) await run.finish(await inFlight.shift()!);
+    // Commit: every pack durable, then the manifest (temp + fsync + rename), then its name.
+    await run.dataPack.close();
+    await run.signaturePack.close();
+    await store.sync(prefix);
+    const packs = { ...run.dataPack.packs, ...run.signaturePack.packs };
+    run.counts.bytesStored = Object.values(packs).reduce((a, b) => a + b, 0);
+    run.counts.warnings = run.warnings.count;
+    await manifest.finish({ end: true, finished: new Date().toISOString(), counts: run.counts, packs });
+    await store.sync(prefix);
+  } catch (err) {
+    stop.abort(err);
+    await Promise.allSettled(inFlight);
+    await previous?.return?.(undefined);
+    await Promise.allSettled([manifest.abandon(), run.dataPack.abandon(), run.signaturePack.abandon()]);
+    await store.remove(plan.newChain ? chainPrefix(name, chain) : prefix).catch(() => undefined);
+    throw err;
+  }
+  return {
+    name,
+    chain,
+    id,
+    level: plan.level,
+    sequence: plan.sequence,
+    parent: header.parent,
+    newChain: plan.newChain ? plan.reason : undefined,
+    blockSize: plan.blockSize,
+    counts: run.counts,
+    manifestBytes: manifest.bytes,
+    warnings: run.warnings.kept,
+    seconds: run.seconds,
+  };
+}

@@ -1,0 +1,196 @@
+// Backs up one regular file in ONE read pass: the bytes are hashed and fed
+// at the same time to signature() and either to the store as they are
+// (a first version) or to delta() against the previous version's
+// signature. fstat before and after (and a path lstat) detect a file that
+// changed while it was read: it is read again, a few times, and otherwise
+// kept as read (data, hash and signature still agree) and flagged.
+import { BigIntStats, constants } from 'node:fs';
+import { FileHandle, lstat, open } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { LibrsyncError } from '../errors';
+import { JobStream } from '../job-stream';
+import { delta, loadSignature, signature } from '../operations';
+import { SignatureSet } from '../signature-set';
+import { DigestStream } from './digest-stream';
+import { FanOut } from './fan-out';
+import { Writable } from 'node:stream';
+import { ManifestEntry, RecipeStep } from './manifest';
+import { MemorySegment, PackSegment, PackWriter, Piece, placedPiece } from './pack-writer';
+import { BackupStore } from './store';
+import { packKey } from './store-keys';
+
+/** Reads of a file that keeps changing before it is stored as read and flagged. */
+export const CAPTURE_ATTEMPTS = 3;
+
+const READ_CHUNK = 1 << 20;
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+export interface CaptureContext {
+  store: BackupStore;
+  name: string;
+  chain: string;
+  blockSize: number;
+  dataPack: PackWriter;
+  signaturePack: PackWriter;
+  streamOptions: Record<string, unknown>;
+  signal?: AbortSignal;
+  onBytes: (n: number) => void;
+  /** Warnings about the file being captured. */
+  warn: (message: string) => void;
+}
+
+export interface Capture {
+  /** The stat the stored content belongs to. */
+  stat: BigIntStats;
+  size: number;
+  sha256: string;
+  /** raw: the bytes; delta: against the previous version; delta-alone: a delta needing no basis. None for an empty file. */
+  kind?: 'raw' | 'delta' | 'delta-alone';
+  data?: Piece;
+  signature?: Piece;
+  unstable: boolean;
+  /** Bytes read over all attempts. */
+  bytesRead: number;
+}
+
+/** Same inode, size, times and mode: the content cannot have changed in between. */
+export function sameVersion(a: BigIntStats, b: BigIntStats): boolean {
+  return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.mode === b.mode;
+}
+
+/** The previous version's signature, if it can serve as the delta basis; else undefined (stored whole). */
+async function previousSignature(ctx: CaptureContext, previous: ManifestEntry | undefined): Promise<SignatureSet | undefined> {
+  const ref = previous?.type === 'file' ? previous.signature : undefined;
+  if (!ref || !previous?.recipe?.length) return undefined;
+  const check = new DigestStream({
+    sha256: ref.sha256,
+    length: ref.length,
+    mismatch: () => new LibrsyncError('BACKUP_CORRUPT', `the stored signature of '${previous.path}' (${ref.backup}) is corrupt`),
+  });
+  const source = ctx.store.readObject(packKey(ctx.name, ctx.chain, ref.backup, ref.pack), { start: ref.offset, end: ref.offset + ref.length });
+  try {
+    source.on('error', (err) => check.destroy(err));
+    // Resolves only after the check has seen every byte and matched the digest.
+    const set = await loadSignature(source.pipe(check), { signal: ctx.signal, ...ctx.streamOptions } as { signal?: AbortSignal });
+    if (set.blockLength !== ctx.blockSize) {
+      set.close();
+      return undefined;
+    }
+    return set;
+  } catch (err) {
+    source.destroy();
+    if (ctx.signal?.aborted) throw err;
+    // The new level must not depend on a damaged one: store this file whole.
+    ctx.warn(`previous signature unusable, stored whole: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Runs every pipeline; the first failure aborts the others, and all have settled when this returns. */
+async function runTogether(runs: ((signal: AbortSignal) => Promise<void>)[], outer?: AbortSignal): Promise<void> {
+  const controller = new AbortController();
+  // A listener removed afterwards, not AbortSignal.any(): one run per file must leave nothing behind on `outer`.
+  const forward = (): void => controller.abort(outer!.reason);
+  outer?.addEventListener('abort', forward, { once: true });
+  if (outer?.aborted) forward();
+  let first: unknown;
+  try {
+    const results = await Promise.allSettled(
+      runs.map((run) =>
+        run(controller.signal).catch((err) => {
+          first ??= err;
+          controller.abort(err);
+          throw err;
+        }),
+      ),
+    );
+    if (results.some((r) => r.status === 'rejected')) throw first;
+  } finally {
+    outer?.removeEventListener('abort', forward);
+  }
+}
+
+/** Where one read's outputs go: straight into the packs, or into memory for a later append. */
+export type CaptureMode = 'direct' | 'buffered';
+
+async function readOnce(ctx: CaptureContext, handle: FileHandle, before: BigIntStats, basis: SignatureSet | undefined, mode: CaptureMode) {
+  const size = Number(before.size);
+  const digest = new DigestStream(undefined, ctx.onBytes);
+  const direct = mode === 'direct';
+  const sigSink = direct ? await ctx.signaturePack.beginSegment() : new MemorySegment();
+  const dataSink = direct ? await ctx.dataPack.beginSegment(basis !== undefined) : new MemorySegment();
+  const sigJob = signature({ blockLength: ctx.blockSize, size, ...ctx.streamOptions });
+  const deltaJob: JobStream | undefined = basis ? delta(basis, { ...ctx.streamOptions }) : undefined;
+  // Read what the size said, no more: a file that grows meanwhile is caught by the stat after.
+  const input = handle.createReadStream({ start: 0, end: Math.max(0, size - 1), highWaterMark: READ_CHUNK, autoClose: false, emitClose: false });
+  const runs = [
+    (signal: AbortSignal) => pipeline(input, digest, new FanOut([sigJob, deltaJob ?? dataSink]), { signal }),
+    (signal: AbortSignal) => pipeline(sigJob, sigSink, { signal }),
+  ];
+  if (deltaJob) runs.push((signal: AbortSignal) => pipeline(deltaJob, dataSink, { signal }));
+  try {
+    await runTogether(runs, ctx.signal);
+  } finally {
+    // Not `input`: destroying it would close the file handle, which the caller owns.
+    for (const s of [sigSink, dataSink]) if (!s.destroyed) s.destroy();
+  }
+  const dataSha = deltaJob ? undefined : digest.sha256;
+  const piece = (sink: Writable, pack: PackWriter, sha?: string): Piece =>
+    sink instanceof MemorySegment ? sink.piece(pack, sha) : placedPiece(sink as PackSegment, sha);
+  // A delta that copies nothing rebuilds from an empty basis: the file no longer needs its older levels.
+  const kind: Capture['kind'] = !deltaJob ? 'raw' : deltaJob.stats!.copyBytes === 0 ? 'delta-alone' : 'delta';
+  return { digest, kind, data: piece(dataSink, ctx.dataPack, dataSha), signature: piece(sigSink, ctx.signaturePack) };
+}
+
+/** The recipe of a captured file, once its data has a place: the previous recipe plus a delta, or a fresh start. */
+export async function recipeOf(capture: Capture, previous: ManifestEntry | undefined): Promise<RecipeStep[]> {
+  if (!capture.data || !capture.kind) return [];
+  const ref = await capture.data.place();
+  if (capture.kind === 'raw') return [{ ...ref, kind: 'raw' }];
+  if (capture.kind === 'delta-alone') return [{ ...ref, kind: 'delta' }];
+  return [...previous!.recipe!, { ...ref, kind: 'delta' }];
+}
+
+/** Stores one regular file; undefined when it vanished (or stopped being a regular file) before it could be read. */
+export async function captureFile(ctx: CaptureContext, absolute: string, previous: ManifestEntry | undefined, mode: CaptureMode): Promise<Capture | undefined> {
+  let handle: FileHandle;
+  try {
+    // O_NOFOLLOW / O_NONBLOCK: a path swapped for a symlink or a FIFO since the walk must not be followed or block.
+    handle = await open(absolute, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP') return undefined;
+    throw err;
+  }
+  let basis: SignatureSet | undefined;
+  let bytesRead = 0;
+  try {
+    let before = await handle.stat({ bigint: true });
+    if (!before.isFile()) return undefined;
+    if (before.size === 0n) {
+      const probe = await handle.read(Buffer.alloc(1), 0, 1, 0);
+      const after = await handle.stat({ bigint: true });
+      if (probe.bytesRead === 0 && sameVersion(before, after)) {
+        return { stat: before, size: 0, sha256: EMPTY_SHA256, unstable: false, bytesRead: 0 };
+      }
+      before = after;
+    }
+    basis = await previousSignature(ctx, previous);
+    for (let attempt = 1; ; attempt++) {
+      const { digest, kind, data, signature: sigPiece } = await readOnce(ctx, handle, before, basis, mode);
+      bytesRead += digest.bytes;
+      const after = await handle.stat({ bigint: true });
+      const atPath = await lstat(absolute, { bigint: true }).catch(() => undefined);
+      if (!atPath || atPath.ino !== after.ino || atPath.dev !== after.dev) return undefined; // deleted or replaced while read
+      const stable = sameVersion(before, after) && BigInt(digest.bytes) === before.size;
+      if (stable || attempt === CAPTURE_ATTEMPTS) {
+        if (!stable) ctx.warn(`changed while being read (${attempt} attempts); stored as last read and read again next time`);
+        return { stat: stable ? before : after, size: digest.bytes, sha256: digest.sha256, kind, data, signature: sigPiece, unstable: !stable, bytesRead };
+      }
+      before = after;
+    }
+  } finally {
+    basis?.close();
+    await handle.close().catch(() => undefined); // a failed read stream may have closed it already
+  }
+}

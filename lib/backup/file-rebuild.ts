@@ -1,0 +1,110 @@
+// Rebuilds one file from its recipe, in stream: the first step's bytes (or
+// an empty basis) become a temporary basis, each delta is streamed from the
+// store through patch(basis) into the next temporary file, and the last
+// step goes through a whole-file SHA-256 check into an AtomicFileWriter,
+// so the file appears at its path only complete and verified. Every stored
+// piece is checked against its own digest on the way: damage is reported
+// naming the file and the level that holds the damaged piece.
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { AtomicFileWriter } from '../atomic-file';
+import { LibrsyncError } from '../errors';
+import { patch } from '../operations';
+import { DigestStream } from './digest-stream';
+import { pipeAll } from './pipe-all';
+import { ManifestEntry, RecipeStep } from './manifest';
+import { BackupStore } from './store';
+import { packKey, parseBackupId } from './store-keys';
+
+export interface RebuildContext {
+  store: BackupStore;
+  name: string;
+  chain: string;
+  /** Directory for intermediate versions (removed by the caller). */
+  scratch: string;
+  streamOptions: Record<string, unknown>;
+  signal?: AbortSignal;
+  /** Bytes written to the final file so far, as they go. */
+  onBytes?: (n: number) => void;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function levelName(backup: string): string {
+  const parsed = parseBackupId(backup);
+  return parsed ? `level ${parsed.level} (${backup})` : backup;
+}
+
+function damaged(entry: ManifestEntry, step: RecipeStep, why: string): LibrsyncError {
+  const what = step.kind === 'raw' ? 'data' : 'delta';
+  return new LibrsyncError('BACKUP_CORRUPT', `'${entry.path}': its ${what} stored by ${levelName(step.backup)} is corrupt (${why})`);
+}
+
+/** Bytes of a stored piece, checked against its digest at the end. */
+export function readChecked(ctx: Pick<RebuildContext, 'store' | 'name' | 'chain'>, entry: ManifestEntry, step: RecipeStep): Readable[] {
+  const source = ctx.store.readObject(packKey(ctx.name, ctx.chain, step.backup, step.pack), { start: step.offset, end: step.offset + step.length });
+  const check = new DigestStream({ sha256: step.sha256, length: step.length, mismatch: () => damaged(entry, step, 'SHA-256 mismatch') });
+  return [source, check];
+}
+
+/** A failure inside a step is the step's damage unless it is the caller's (abort) or the disk's (ENOSPC, ...). */
+function blame(err: unknown, entry: ManifestEntry, step: RecipeStep): unknown {
+  if (err instanceof LibrsyncError && err.code.startsWith('RS_')) return damaged(entry, step, err.message);
+  return err;
+}
+
+export async function rebuildFile(ctx: RebuildContext, entry: ManifestEntry, destination: string): Promise<void> {
+  const recipe = entry.recipe ?? [];
+  // Unique per file: several files are rebuilt at once.
+  const scratchBase = join(ctx.scratch, randomBytes(8).toString('hex'));
+  let basis: string | undefined;
+  try {
+    if (recipe.length === 0) {
+      await writeFinal(ctx, entry, [Readable.from([])], destination, recipe[0]);
+      return;
+    }
+    for (let i = 0; i < recipe.length; i++) {
+      const step = recipe[i];
+      const stages: (Readable | Writable)[] = readChecked(ctx, entry, step);
+      if (step.kind === 'delta') {
+        const last = i === recipe.length - 1;
+        stages.push(patch(basis ?? EMPTY, { ...ctx.streamOptions, maxOutput: last ? entry.size : undefined }) as unknown as Readable);
+      }
+      if (i === recipe.length - 1) {
+        await writeFinal(ctx, entry, stages, destination, step);
+      } else {
+        const next = `${scratchBase}-${i % 2}`;
+        try {
+          await pipeAll([...stages, createWriteStream(next)], ctx.signal);
+        } catch (err) {
+          throw blame(err, entry, step);
+        }
+        basis = next;
+      }
+    }
+  } finally {
+    await Promise.all([0, 1].map((n) => rm(`${scratchBase}-${n}`, { force: true })));
+  }
+}
+
+async function writeFinal(ctx: RebuildContext, entry: ManifestEntry, stages: (Readable | Writable)[], destination: string, step: RecipeStep | undefined): Promise<void> {
+  const whole = new DigestStream(
+    {
+      sha256: entry.sha256!,
+      length: entry.size,
+      mismatch: () => new LibrsyncError('BACKUP_CORRUPT', `'${entry.path}': the rebuilt file does not match its SHA-256 (levels up to ${step ? levelName(step.backup) : '0'})`),
+    },
+    ctx.onBytes,
+  );
+  // Private until complete: the final mode is applied after the rename.
+  const output = new AtomicFileWriter(destination, { mode: 0o600 });
+  try {
+    await pipeAll([...stages, whole, output], ctx.signal);
+  } catch (err) {
+    await output.settled();
+    throw step ? blame(err, entry, step) : err;
+  }
+}

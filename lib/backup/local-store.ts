@@ -1,0 +1,144 @@
+// The store on a local file system: each key is a file below the root.
+// Objects are written to a temporary name, fsync'ed and renamed (the
+// AtomicFileWriter); sync() fsyncs directories so renames survive a crash.
+import { mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { AtomicFileWriter } from '../atomic-file';
+import { LibrsyncError, paramError } from '../errors';
+import { FileRangeReader } from './file-range-reader';
+import { takeLockFile } from './lock-file';
+import { BackupStore, ByteRange, ObjectWriter, StoreLock } from './store';
+
+/** The marker at the root of every store; `version` changes with the layout. */
+export const STORE_FORMAT_FILE = 'librsync-backup.json';
+export const STORE_FORMAT = { format: 'librsync-backup', version: 1 } as const;
+const DATA_DIR = 'backups';
+
+function checkKey(key: string): void {
+  if (key !== '' && (key.startsWith('/') || key.split('/').some((part) => part === '' || part === '.' || part === '..'))) {
+    throw paramError(`invalid store key '${key}'`);
+  }
+}
+
+async function fsyncDirectory(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export class LocalDirectoryStore implements BackupStore {
+  readonly location: string;
+  private readonly dataRoot: string;
+
+  constructor(root: string) {
+    this.location = resolve(root);
+    this.dataRoot = join(this.location, DATA_DIR);
+  }
+
+  private pathOf(key: string): string {
+    checkKey(key);
+    return key === '' ? this.dataRoot : join(this.dataRoot, ...key.split('/'));
+  }
+
+  async open({ create }: { create: boolean }): Promise<void> {
+    const markerPath = join(this.location, STORE_FORMAT_FILE);
+    let text: string;
+    try {
+      text = await readFile(markerPath, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if (!create) throw new LibrsyncError('BACKUP_STORE_INVALID', `${this.location} is not a backup store (no ${STORE_FORMAT_FILE})`);
+      await this.create(markerPath);
+      return;
+    }
+    let marker: { format?: unknown; version?: unknown };
+    try {
+      marker = JSON.parse(text);
+    } catch {
+      throw new LibrsyncError('BACKUP_STORE_INVALID', `${markerPath} is not valid JSON`);
+    }
+    if (marker.format !== STORE_FORMAT.format) throw new LibrsyncError('BACKUP_STORE_INVALID', `${this.location} is not a librsync backup store`);
+    if (marker.version !== STORE_FORMAT.version) {
+      throw new LibrsyncError('BACKUP_STORE_INVALID', `${this.location} has store format version ${String(marker.version)}; this version reads ${STORE_FORMAT.version}`);
+    }
+  }
+
+  private async create(markerPath: string): Promise<void> {
+    // An existing non-empty directory that is not a store is left alone.
+    const existing = await readdir(this.location).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [];
+      throw err;
+    });
+    if (existing.length > 0) {
+      throw new LibrsyncError('BACKUP_STORE_INVALID', `${this.location} is not empty and not a backup store (no ${STORE_FORMAT_FILE})`);
+    }
+    await mkdir(this.dataRoot, { recursive: true });
+    const writer = new AtomicFileWriter(markerPath, { overwrite: false });
+    await new Promise<void>((done, fail) => {
+      writer.on('error', fail);
+      writer.end(`${JSON.stringify(STORE_FORMAT)}\n`, () => done());
+    });
+    await fsyncDirectory(this.location);
+    await fsyncDirectory(dirname(this.location)).catch(() => undefined);
+  }
+
+  writeObject(key: string): ObjectWriter {
+    const path = this.pathOf(key);
+    const writer = new AtomicFileWriter(path, { mode: 0o600 });
+    // Parent prefixes are created on demand, like an object store's.
+    const original = writer._construct!.bind(writer);
+    writer._construct = (callback) => {
+      this.makeParents(dirname(path)).then(() => original(callback), callback);
+    };
+    return writer;
+  }
+
+  private async makeParents(dir: string): Promise<void> {
+    const first = await mkdir(dir, { recursive: true });
+    if (first === undefined) return;
+    // fsync each new directory's parent so the new names are durable.
+    for (let d = dir; d.length >= first.length; d = dirname(d)) await fsyncDirectory(dirname(d));
+  }
+
+  readObject(key: string, range?: ByteRange): Readable {
+    return new FileRangeReader(this.pathOf(key), key, range);
+  }
+
+  async objectSize(key: string): Promise<number | undefined> {
+    try {
+      const info = await stat(this.pathOf(key));
+      return info.isFile() ? info.size : undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    try {
+      const names = await readdir(this.pathOf(prefix));
+      return names.filter((n) => !n.endsWith('.tmp')).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  async remove(key: string): Promise<void> {
+    const path = this.pathOf(key);
+    await rm(path, { recursive: true, force: true });
+    await fsyncDirectory(dirname(path)).catch(() => undefined);
+  }
+
+  async sync(prefix: string): Promise<void> {
+    await fsyncDirectory(this.pathOf(prefix));
+  }
+
+  lock(): Promise<StoreLock> {
+    return takeLockFile(join(this.location, 'lock'));
+  }
+}

@@ -1,0 +1,266 @@
+// restore(): rebuilds one backup (or some paths of it) into TARGET. The
+// manifest is checked whole first (its digest), then read again entry by
+// entry: every file is rebuilt into a temporary file and renamed into
+// place once its hash matched; directories get their metadata last,
+// deepest first. --path restores read only the pieces those files need.
+import { execFile } from 'node:child_process';
+import { lstat, mkdir, mkdtemp, readdir, rename, rm, symlink, link, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { LibrsyncError } from '../errors';
+import { ancestry, readChains } from './catalog';
+import { BackupWarning, EngineOptions, WarningLog, streamOptions } from './engine-options';
+import { rebuildFile } from './file-rebuild';
+import { TaskWindow } from './task-window';
+import { ManifestEntry, isSafeRelativePath, manifestCorrupt } from './manifest';
+import { ManifestReader } from './manifest-reader';
+import { applyMetadata } from './restore-metadata';
+import { isWithin } from './path-order';
+import { resolveName, selectBackup } from './selection';
+import { openStoreArgument } from './open-store';
+import { StoreArgument } from './store';
+import { manifestKey } from './store-keys';
+import { parseTime } from './time-spec';
+
+export interface RestoreOptions extends EngineOptions {
+  name?: string;
+  /** The newest backup at this level (default: the newest backup). */
+  level?: number;
+  /** The newest backup committed at or before this time. */
+  at?: Date | string;
+  /** Paths relative to SOURCE (a file or a subtree); default everything. */
+  paths?: string[];
+  /** Restore into a non-empty TARGET, replacing what is in the way. */
+  overwrite?: boolean;
+}
+
+export interface RestoreResult {
+  name: string;
+  chain: string;
+  id: string;
+  level: number;
+  files: number;
+  dirs: number;
+  symlinks: number;
+  hardLinks: number;
+  fifos: number;
+  bytesWritten: number;
+  warnings: BackupWarning[];
+  seconds: number;
+}
+
+const run = promisify(execFile);
+
+/** Files rebuilt at once (their directories exist first; a hard link waits for its first path). */
+export const FILES_IN_FLIGHT = 8;
+
+function normalizeSelection(paths: readonly string[] | undefined): string[] | undefined {
+  if (!paths || paths.length === 0) return undefined;
+  return paths.map((p) => {
+    const clean = p.replace(/^\.\/+/, '').replace(/\/+$/, '');
+    if (clean === '' || clean === '.') return '';
+    if (!isSafeRelativePath(clean)) throw new LibrsyncError('RS_PARAM_ERROR', `--path must be relative to the source, without '..': '${p}'`);
+    return clean;
+  });
+}
+
+/** Whether `path` is restored: inside a selected root, or a directory above one (for its metadata). */
+function selected(path: string, roots: readonly string[] | undefined): 'yes' | 'ancestor' | 'no' {
+  if (!roots) return 'yes';
+  if (roots.some((r) => isWithin(path, r))) return 'yes';
+  if (roots.some((r) => isWithin(r, path))) return 'ancestor';
+  return 'no';
+}
+
+async function isEmptyOrMissing(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length === 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+}
+
+/**
+ * Makes way for a restored path (only reached with --overwrite or in a
+ * fresh TARGET): a directory may stay where a directory goes; anything
+ * else in a directory's way is removed; a directory in a leaf's way is
+ * removed, while a leaf in a leaf's way is replaced by the rename.
+ * Resolves true when a directory already stands at `path`.
+ */
+async function clearWay(path: string, forDirectory: boolean): Promise<boolean> {
+  const existing = await lstat(path).catch(() => undefined);
+  if (!existing) return false;
+  if (existing.isDirectory()) {
+    if (forDirectory) return true;
+    await rm(path, { recursive: true, force: true });
+  } else if (forDirectory) {
+    await unlink(path);
+  }
+  return false;
+}
+
+function tempNameFor(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${randomBytes(6).toString('hex')}.tmp`;
+}
+
+export async function restore(storeArgument: StoreArgument, target: string, options: RestoreOptions = {}): Promise<RestoreResult> {
+  const store = openStoreArgument(storeArgument);
+  const started = performance.now();
+  const roots = normalizeSelection(options.paths);
+  const at = typeof options.at === 'string' ? parseTime(options.at) : options.at;
+  if (at !== undefined && options.level !== undefined) throw new LibrsyncError('RS_PARAM_ERROR', 'choose --level or --at, not both');
+  await store.open({ create: false });
+  const name = await resolveName(store, options.name);
+  const chains = await readChains(store, name);
+  const { chain, backup } = selectBackup(chains, name, { level: options.level, at });
+  ancestry(chain, backup); // the chain it needs must be whole
+  const ids = new Set(ancestry(chain, backup).map((b) => b.id));
+  const key = manifestKey(name, chain.chain, backup.id);
+
+  const destinationRoot = resolve(target);
+  if (!options.overwrite && !(await isEmptyOrMissing(destinationRoot))) {
+    throw new LibrsyncError('TARGET_NOT_EMPTY', `${target} is not empty: restore into an empty directory or use --overwrite`);
+  }
+
+  // First pass: the manifest is intact, the selected paths exist, and how many bytes to expect.
+  let totalBytes = 0;
+  const found = new Set<string>();
+  for await (const entry of new ManifestReader(store.readObject(key), key).entries()) {
+    if (entry.type === 'deleted' || selected(entry.path, roots) !== 'yes') continue;
+    if (roots?.includes(entry.path)) found.add(entry.path);
+    if (entry.type === 'file') totalBytes += entry.size!;
+  }
+  const missing = roots?.filter((r) => r !== '' && !found.has(r));
+  if (missing?.length) throw new LibrsyncError('BACKUP_NOT_FOUND', `not in backup ${backup.chain}/${backup.id}: ${missing.join(', ')}`);
+
+  await mkdir(destinationRoot, { recursive: true });
+  const scratch = await mkdtemp(join(destinationRoot, '.librsync-restore-'));
+  const warnings = new WarningLog(options.onWarning);
+  const result: RestoreResult = {
+    name,
+    chain: chain.chain,
+    id: backup.id,
+    level: backup.level,
+    files: 0,
+    dirs: 0,
+    symlinks: 0,
+    hardLinks: 0,
+    fifos: 0,
+    bytesWritten: 0,
+    warnings: warnings.kept,
+    seconds: 0,
+  };
+  const context = {
+    store,
+    name,
+    chain: chain.chain,
+    scratch,
+    streamOptions: streamOptions(options),
+    signal: options.signal,
+    onBytes: (n: number) => {
+      result.bytesWritten += n;
+      progress();
+    },
+  };
+  let currentPath = '';
+  let handled = 0;
+  const progress = (): void =>
+    options.onProgress?.({ phase: 'restore', files: handled, bytes: result.bytesWritten, totalBytes, path: currentPath });
+  /** Where hard-linked files went (once they are there), for their other links. */
+  const linkTargets = new Map<string, Promise<string | undefined>>();
+  const leaves = new TaskWindow(FILES_IN_FLIGHT);
+  /** Directories restored, for their metadata at the end. */
+  const directories: { path: string; entry: ManifestEntry }[] = [];
+  const openDirs: string[] = [];
+
+  try {
+    for await (const entry of new ManifestReader(store.readObject(key), key).entries()) {
+      options.signal?.throwIfAborted();
+      if (entry.type === 'deleted') continue;
+      // Each path's parent must be a directory of this manifest (no writing through a symlink).
+      while (openDirs.length && !isWithin(entry.path, openDirs[openDirs.length - 1])) openDirs.pop();
+      const parent = entry.path.includes('/') ? entry.path.slice(0, entry.path.lastIndexOf('/')) : entry.path === '' ? undefined : '';
+      const rootIsFile = backup.header.source.kind === 'file';
+      if (parent !== undefined && !rootIsFile && openDirs[openDirs.length - 1] !== parent) {
+        throw manifestCorrupt(key, `'${entry.path}' is not inside a directory of the backup`);
+      }
+      if (entry.type === 'dir') openDirs.push(entry.path);
+      const choice = selected(entry.path, roots);
+      if (choice === 'no') continue;
+      currentPath = entry.path;
+      const destination = entry.path === '' ? destinationRoot : join(destinationRoot, ...entry.path.split('/'));
+      for (const step of entry.recipe ?? []) {
+        if (!ids.has(step.backup)) throw new LibrsyncError('BACKUP_CHAIN_BROKEN', `'${entry.path}' refers to ${step.backup}, which is not a base of ${backup.id}`);
+      }
+      if (entry.type === 'dir') {
+        if (!(await clearWay(destination, true))) await mkdir(destination, { mode: 0o700 });
+        directories.push({ path: destination, entry });
+        result.dirs++;
+        handled++;
+      } else if (choice === 'yes') {
+        let placed: ((where: string | undefined) => void) | undefined;
+        if (entry.hardLinked && entry.linkTo === undefined) linkTargets.set(entry.path, new Promise((resolve) => (placed = resolve)));
+        await leaves.add(async () => {
+          try {
+            if (await restoreLeaf(entry, destination)) await applyMetadata(destination, entry, (m) => warnings.add(entry.path, m));
+            placed?.(destination);
+          } catch (err) {
+            placed?.(undefined);
+            throw err;
+          }
+          handled++;
+          progress();
+        });
+      }
+    }
+    await leaves.drain();
+    // The scratch directory goes first: removing it later would touch TARGET's time.
+    await rm(scratch, { recursive: true, force: true });
+    // Deepest first: the reverse of manifest order puts every directory after its contents.
+    for (let i = directories.length - 1; i >= 0; i--) {
+      const { path, entry } = directories[i];
+      await applyMetadata(path, entry, (m) => warnings.add(entry.path, m));
+    }
+  } finally {
+    await leaves.drain().catch(() => undefined); // nothing may still write once we report
+    await rm(scratch, { recursive: true, force: true });
+  }
+  result.seconds = (performance.now() - started) / 1000;
+  return result;
+
+  /** Puts a file, symlink or FIFO in place; false when it could not be (with a warning). */
+  async function restoreLeaf(entry: ManifestEntry, destination: string): Promise<boolean> {
+    await clearWay(destination, false);
+    if (entry.type === 'file') {
+      const linked = entry.linkTo === undefined ? undefined : await linkTargets.get(entry.linkTo);
+      if (linked) {
+        const temp = tempNameFor(destination);
+        await link(linked, temp);
+        await rename(temp, destination);
+        result.hardLinks++;
+      } else {
+        await rebuildFile(context, entry, destination);
+        result.files++;
+      }
+    } else if (entry.type === 'symlink') {
+      const temp = tempNameFor(destination);
+      await symlink(entry.target!, temp);
+      await rename(temp, destination);
+      result.symlinks++;
+    } else if (entry.type === 'fifo') {
+      const temp = tempNameFor(destination);
+      try {
+        await run('mkfifo', ['-m', '600', '--', temp]);
+      } catch (err) {
+        warnings.add(entry.path, `FIFO not restored: mkfifo failed: ${(err as Error).message.split('\n')[0]}`);
+        return false;
+      }
+      await rename(temp, destination);
+      result.fifos++;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,62 @@
+// Which name and which backup a command is about: --name or the only name
+// in the store; the newest backup, the newest at a level, or the newest
+// committed at or before a time.
+import { basename, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { LibrsyncError } from '../errors';
+import { BackupInfo, ChainInfo, listNames } from './catalog';
+import { BackupStore } from './store';
+import { checkName } from './store-keys';
+
+/** NAME for a SOURCE: its base name (made safe) and a short digest of its absolute path, so two "data" directories differ. */
+export function defaultName(source: string): string {
+  const absolute = resolve(source);
+  const base = basename(absolute).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[._-]+/, '').slice(0, 100) || 'root';
+  return `${base}-${createHash('sha256').update(absolute).digest('hex').slice(0, 8)}`;
+}
+
+export async function resolveName(store: BackupStore, name: string | undefined): Promise<string> {
+  if (name !== undefined) return checkName(name);
+  const names = await listNames(store);
+  if (names.length === 1) return names[0];
+  if (names.length === 0) throw new LibrsyncError('BACKUP_NOT_FOUND', `${store.location} holds no backups`);
+  throw new LibrsyncError('BACKUP_NAME_REQUIRED', `${store.location} holds several names (${names.join(', ')}): choose one with --name`);
+}
+
+export interface BackupChoice {
+  /** The newest backup at this level. */
+  level?: number;
+  /** The newest backup committed at or before this time. */
+  at?: Date;
+}
+
+function newer(a: BackupInfo, b: BackupInfo | undefined): boolean {
+  return !b || a.finished > b.finished || (a.finished.getTime() === b.finished.getTime() && (a.chain > b.chain || a.sequence > b.sequence));
+}
+
+export function selectBackup(chains: readonly ChainInfo[], name: string, choice: BackupChoice = {}): { chain: ChainInfo; backup: BackupInfo } {
+  let best: { chain: ChainInfo; backup: BackupInfo } | undefined;
+  for (const chain of chains) {
+    for (const backup of chain.backups) {
+      if (choice.level !== undefined && backup.level !== choice.level) continue;
+      if (choice.at !== undefined && backup.finished > choice.at) continue;
+      if (newer(backup, best?.backup)) best = { chain, backup };
+    }
+  }
+  // A damaged manifest newer than the choice (at its level, if one was asked) was probably what was wanted: say so rather than restore an older one.
+  if (choice.at === undefined) {
+    for (const chain of chains) {
+      if (best && chain.number < best.chain.number) continue;
+      const newer = chain.damaged.find(
+        (d) => (!best || chain.number > best.chain.number || d.sequence > best.backup.sequence) && (choice.level === undefined || d.level === choice.level),
+      );
+      if (newer) throw newer.error;
+    }
+  }
+  if (!best) {
+    const what = choice.level !== undefined ? ` at level ${choice.level}` : '';
+    const when = choice.at !== undefined ? ` at or before ${choice.at.toISOString()}` : '';
+    throw new LibrsyncError('BACKUP_NOT_FOUND', `no backup of '${name}'${what}${when}`);
+  }
+  return best;
+}

@@ -1,0 +1,234 @@
+// verify(): every backup of a name (or one backup and its bases) is checked
+// for a whole chain, an intact manifest, and every stored piece present
+// and matching its SHA-256. Each piece is read once, through the manifest
+// of the backup that wrote it; later manifests' references to it are only
+// checked to point inside a base. --against SOURCE also compares the live
+// files with the newest (or chosen) backup, by metadata and content hash.
+import { createReadStream } from 'node:fs';
+import { readlink } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { LibrsyncError } from '../errors';
+import { BackupInfo, ChainInfo, ancestry, listNames, readChains } from './catalog';
+import { DigestStream } from './digest-stream';
+import { Stage, pipeAll } from './pipe-all';
+import { EngineOptions } from './engine-options';
+import { compileExcludes } from './glob';
+import { ManifestEntry, RecipeStep } from './manifest';
+import { ManifestReader } from './manifest-reader';
+import { comparePaths } from './path-order';
+import { readChecked } from './file-rebuild';
+import { resolveName, selectBackup } from './selection';
+import { openStoreArgument } from './open-store';
+import { BackupStore, StoreArgument } from './store';
+import { checkName, manifestKey } from './store-keys';
+import { WalkedPath, walkSource } from './source-walk';
+
+export interface VerifyOptions extends EngineOptions {
+  name?: string;
+  /** Only the newest backup at this level and its bases (default: every backup). */
+  level?: number;
+  /** Also compare this live SOURCE with the newest (or --level) backup. */
+  against?: string;
+}
+
+export interface VerifyProblem {
+  name: string;
+  backup: string;
+  path?: string;
+  code: string;
+  message: string;
+}
+
+export interface Difference {
+  path: string;
+  change: 'added' | 'deleted' | 'modified';
+  /** For 'modified': what differs (type, size, content, mode, owner, mtime, target). */
+  fields?: string[];
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  backups: string[];
+  piecesChecked: number;
+  bytesChecked: number;
+  problems: VerifyProblem[];
+  /** With `against`: live paths that differ from the backup (first 1000; see differenceCount). */
+  differences?: Difference[];
+  differenceCount?: number;
+}
+
+const MAX_REPORTED = 1000;
+
+async function drain(stages: Stage[]): Promise<void> {
+  await pipeAll([...stages, new Writable({ write: (_c, _e, cb) => cb() })]);
+}
+
+export async function verify(storeArgument: StoreArgument, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const store = openStoreArgument(storeArgument);
+  await store.open({ create: false });
+  const result: VerifyResult = { ok: true, backups: [], piecesChecked: 0, bytesChecked: 0, problems: [] };
+  const problem = (p: VerifyProblem): void => {
+    result.ok = false;
+    if (result.problems.length < MAX_REPORTED) result.problems.push(p);
+  };
+  const names = options.name !== undefined ? [checkName(options.name)] : await listNames(store);
+  if (names.length === 0) throw new LibrsyncError('BACKUP_NOT_FOUND', `${store.location} holds no backups`);
+  for (const name of names) {
+    const chains = await readChains(store, name);
+    for (const chain of chains) {
+      for (const d of chain.damaged) problem({ name, backup: d.id, code: d.error.code, message: d.error.message });
+      if (chain.problem && chain.damaged.length === 0) problem({ name, backup: chain.chain, code: 'BACKUP_CHAIN_BROKEN', message: `${chain.chain}: ${chain.problem}` });
+    }
+    let targets: { chain: ChainInfo; backup: BackupInfo }[];
+    if (options.level !== undefined) {
+      const chosen = selectBackup(chains, name, { level: options.level });
+      try {
+        targets = ancestry(chosen.chain, chosen.backup).map((backup) => ({ chain: chosen.chain, backup }));
+      } catch (err) {
+        problem({ name, backup: chosen.backup.id, code: (err as LibrsyncError).code ?? 'BACKUP_CHAIN_BROKEN', message: (err as Error).message });
+        targets = [chosen];
+      }
+    } else {
+      targets = chains.flatMap((chain) => chain.backups.map((backup) => ({ chain, backup })));
+    }
+    for (const { chain, backup } of targets) {
+      result.backups.push(`${name}/${chain.chain}/${backup.id}`);
+      await verifyBackup(store, chain, backup, result, problem, options);
+    }
+  }
+  if (options.against !== undefined) {
+    const name = await resolveName(store, options.name);
+    const { chain, backup } = selectBackup(await readChains(store, name), name, { level: options.level });
+    const differences: Difference[] = [];
+    let count = 0;
+    await compareWithSource(store, chain, backup, resolve(options.against), (d) => {
+      count++;
+      if (differences.length < MAX_REPORTED) differences.push(d);
+    }, options.signal);
+    result.differences = differences;
+    result.differenceCount = count;
+  }
+  return result;
+}
+
+async function verifyBackup(
+  store: BackupStore,
+  chain: ChainInfo,
+  backup: BackupInfo,
+  result: VerifyResult,
+  problem: (p: VerifyProblem) => void,
+  options: VerifyOptions,
+): Promise<void> {
+  const { signal, onProgress } = options;
+  const name = chain.name;
+  let bases: Map<string, BackupInfo>;
+  try {
+    bases = new Map(ancestry(chain, backup).map((b) => [b.id, b]));
+  } catch (err) {
+    problem({ name, backup: backup.id, code: 'BACKUP_CHAIN_BROKEN', message: (err as Error).message });
+    bases = new Map([[backup.id, backup]]);
+  }
+  const key = manifestKey(name, chain.chain, backup.id);
+  const ctx = { store, name, chain: chain.chain };
+  try {
+    for await (const entry of new ManifestReader(store.readObject(key), key).entries()) {
+      signal?.throwIfAborted();
+      if (entry.type !== 'file') continue;
+      const pieces: RecipeStep[] = [...entry.recipe!];
+      if (entry.signature) pieces.push({ ...entry.signature, kind: 'raw' });
+      for (const piece of pieces) {
+        const report = (code: string, message: string): void => problem({ name, backup: backup.id, path: entry.path, code, message });
+        const owner = bases.get(piece.backup);
+        if (!owner) {
+          report('BACKUP_CHAIN_BROKEN', `'${entry.path}' refers to ${piece.backup}, which is not a base of ${backup.id}`);
+          continue;
+        }
+        const packSize = owner.packs[piece.pack];
+        if (packSize === undefined || piece.offset + piece.length > packSize) {
+          report('BACKUP_CORRUPT', `'${entry.path}' refers to bytes outside ${piece.backup}/${piece.pack}`);
+          continue;
+        }
+        // Read each piece once: by the manifest of the backup that wrote it (a hard link repeats its first path's pieces).
+        if (piece.backup !== backup.id || entry.linkTo !== undefined) continue;
+        try {
+          await drain(readChecked(ctx, entry, piece as RecipeStep));
+          result.piecesChecked++;
+          result.bytesChecked += piece.length;
+          onProgress?.({ phase: 'verify', files: result.piecesChecked, bytes: result.bytesChecked, path: entry.path });
+        } catch (err) {
+          const e = err as LibrsyncError;
+          if (!e.code?.startsWith('BACKUP_')) throw err;
+          report(e.code, e.message);
+        }
+      }
+    }
+  } catch (err) {
+    const e = err as LibrsyncError;
+    if (!e.code?.startsWith('BACKUP_')) throw err;
+    problem({ name, backup: backup.id, code: e.code, message: e.message });
+  }
+}
+
+async function fileHash(path: string): Promise<string | undefined> {
+  const digest = new DigestStream();
+  try {
+    await drain([createReadStream(path, { highWaterMark: 1 << 20 }), digest]);
+    return digest.sha256;
+  } catch {
+    return undefined;
+  }
+}
+
+async function compare(entry: ManifestEntry, live: WalkedPath): Promise<string[]> {
+  const s = live.stat;
+  const type = s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : s.isFIFO() ? 'fifo' : s.isFile() ? 'file' : 'other';
+  if (type !== entry.type) return ['type'];
+  const fields: string[] = [];
+  if (Number(s.mode & 0o7777n) !== entry.mode) fields.push('mode');
+  if (Number(s.uid) !== entry.uid || Number(s.gid) !== entry.gid) fields.push('owner');
+  if (type !== 'dir' && s.mtimeNs.toString() !== entry.mtimeNs) fields.push('mtime');
+  if (type === 'symlink' && (await readlink(live.absolute).catch(() => undefined)) !== entry.target) fields.push('target');
+  if (type === 'file') {
+    if (Number(s.size) !== entry.size) fields.push('size', 'content');
+    else if ((await fileHash(live.absolute)) !== entry.sha256) fields.push('content');
+  }
+  return fields;
+}
+
+async function compareWithSource(
+  store: BackupStore,
+  chain: ChainInfo,
+  backup: BackupInfo,
+  source: string,
+  report: (d: Difference) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const key = manifestKey(chain.name, chain.chain, backup.id);
+  const entries = new ManifestReader(store.readObject(key), key).entries();
+  const next = async (): Promise<ManifestEntry | undefined> => {
+    for (;;) {
+      const { value, done } = await entries.next();
+      if (done) return undefined;
+      if (value.type !== 'deleted') return value;
+    }
+  };
+  let pending = await next();
+  const excluded = compileExcludes(backup.header.exclude ?? []);
+  for await (const live of walkSource(source, excluded, () => undefined)) {
+    signal?.throwIfAborted();
+    if (!live.stat.isFile() && !live.stat.isDirectory() && !live.stat.isSymbolicLink() && !live.stat.isFIFO()) continue;
+    while (pending && comparePaths(pending.path, live.path) < 0) {
+      report({ path: pending.path, change: 'deleted' });
+      pending = await next();
+    }
+    if (pending && pending.path === live.path) {
+      const fields = await compare(pending, live);
+      if (fields.length) report({ path: live.path, change: 'modified', fields });
+      pending = await next();
+    } else {
+      report({ path: live.path, change: 'added' });
+    }
+  }
+  for (; pending; pending = await next()) report({ path: pending.path, change: 'deleted' });
+}

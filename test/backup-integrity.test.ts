@@ -1,0 +1,201 @@
+// Damage to a store is found and named, never restored silently: a flipped
+// byte in a piece, a missing pack, a truncated or edited manifest, a gap in
+// a chain, a damaged signature, a foreign or newer store, a held lock.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, unlinkSync, writeFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { LocalDirectoryStore, ManifestEntry, RecipeStep, backup, list, listFiles, restore, verify } from '../lib/backup';
+import { ObjectWriter } from '../lib/backup/store';
+import { randomBytesSeeded, scratchDir } from './support/files';
+import { describeNative } from './support/requirements';
+import { snapshotTree, digestOf } from './support/tree-snapshot';
+
+const NAME = 'damage';
+
+describeNative('store damage', () => {
+  const scratch = scratchDir('librsync-backup-integrity-');
+  afterAll(() => scratch.remove());
+  let counter = 0;
+
+  /** A fresh store with two levels of a small tree; returns paths and the level-1 snapshot. */
+  async function twoLevels(): Promise<{ src: string; store: string; snapshot: ReturnType<typeof snapshotTree> }> {
+    const dir = scratch.path(`case-${counter++}`);
+    const src = join(dir, 'src');
+    const store = join(dir, 'store');
+    mkdirSync(join(src, 'sub'), { recursive: true });
+    writeFileSync(join(src, 'big.bin'), randomBytesSeeded(100_000, 1));
+    writeFileSync(join(src, 'sub', 'keep.txt'), randomBytesSeeded(5_000, 2));
+    await backup(src, store, { name: NAME, blockSize: 1024 });
+    const data = readFileSync(join(src, 'big.bin'));
+    writeFileSync(join(src, 'big.bin'), Buffer.concat([data.subarray(0, 500), Buffer.from('inserted'), data.subarray(500)]));
+    await backup(src, store, { name: NAME });
+    return { src, store, snapshot: snapshotTree(src) };
+  }
+
+  async function entry(store: string, path: string, level: number): Promise<ManifestEntry> {
+    for await (const e of listFiles(store, { level })) if (e.path === path) return e;
+    throw new Error(`no ${path}`);
+  }
+
+  function packPath(store: string, step: { backup: string; pack: string }): string {
+    return join(store, 'backups', NAME, 'chain-000001', step.backup, step.pack);
+  }
+
+  function flipByte(path: string, offset: number): void {
+    const bytes = readFileSync(path);
+    bytes[offset] ^= 0x01;
+    writeFileSync(path, bytes);
+  }
+
+  function manifestPath(store: string, id: string): string {
+    return join(store, 'backups', NAME, 'chain-000001', id, 'manifest.jsonl');
+  }
+
+  it.each([
+    [1, 'delta', /'big.bin': its delta stored by level 1 \(000001-L1\) is corrupt/],
+    [0, 'raw', /'big.bin': its data stored by level 0 \(000000-L0\) is corrupt/],
+  ] as const)('names the file and level of a flipped byte in the level-%i piece, and leaves no partial file', async (level, kind, message) => {
+    const { store } = await twoLevels();
+    const step: RecipeStep = (await entry(store, 'big.bin', 1)).recipe![level];
+    expect(step.kind).toBe(kind);
+    flipByte(packPath(store, step), step.offset + Math.floor(step.length / 2));
+    const target = scratch.path(`flip-${level}`);
+    await expect(restore(store, target, {})).rejects.toMatchObject({ code: 'BACKUP_CORRUPT', message: expect.stringMatching(message) });
+    expect(readdirSync(target)).not.toContain('big.bin');
+    expect(readdirSync(target).filter((n) => n.includes('tmp') || n.startsWith('.librsync'))).toEqual([]);
+    const report = await verify(store, {});
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([
+      expect.objectContaining({ code: 'BACKUP_CORRUPT', backup: step.backup, path: 'big.bin', message: expect.stringMatching(message) }),
+    ]);
+  });
+
+  it('reports a missing pack as BACKUP_OBJECT_MISSING', async () => {
+    const { store } = await twoLevels();
+    const step = (await entry(store, 'sub/keep.txt', 1)).recipe![0];
+    unlinkSync(packPath(store, step));
+    await expect(restore(store, scratch.path('missing-pack'), {})).rejects.toMatchObject({ code: 'BACKUP_OBJECT_MISSING' });
+    const report = await verify(store, { level: 1 });
+    expect(report.problems.map((p) => p.code)).toContain('BACKUP_OBJECT_MISSING');
+  });
+
+  it('reports a truncated manifest, refuses what needs it, still restores older levels', async () => {
+    const { store } = await twoLevels();
+    const path = manifestPath(store, '000001-L1');
+    truncateSync(path, statSync(path).size - 40);
+    const listed = await list(store);
+    expect(listed.names[0].chains[0].problem).toMatch(/000001-L1\/manifest.jsonl is corrupt: truncated/);
+    await expect(restore(store, scratch.path('truncated'), {})).rejects.toMatchObject({ code: 'BACKUP_CORRUPT', message: expect.stringContaining('truncated') });
+    await expect(restore(store, scratch.path('truncated-1'), { level: 1 })).rejects.toMatchObject({ code: 'BACKUP_CORRUPT' });
+    const level0 = await restore(store, scratch.path('truncated-0'), { level: 0 });
+    expect(level0.id).toBe('000000-L0');
+    const report = await verify(store, {});
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([expect.objectContaining({ code: 'BACKUP_CORRUPT', backup: '000001-L1', message: expect.stringContaining('truncated') })]);
+  });
+
+  it('refuses an edited manifest (digest) before writing anything', async () => {
+    const { store } = await twoLevels();
+    const path = manifestPath(store, '000001-L1');
+    const text = readFileSync(path, 'utf8');
+    writeFileSync(path, text.replace('"mode":420', '"mode":511'));
+    expect(readFileSync(path, 'utf8')).not.toBe(text);
+    const target = scratch.path('edited');
+    await expect(restore(store, target, {})).rejects.toMatchObject({ code: 'BACKUP_CORRUPT', message: expect.stringContaining('digest') });
+    expect(existsSync(target) ? readdirSync(target) : []).toEqual([]);
+    expect((await verify(store, {})).problems.map((p) => p.backup)).toEqual(['000001-L1']);
+  });
+
+  it('treats a gap in a chain as broken, and a level 0 starts afresh', async () => {
+    const { src, store } = await twoLevels();
+    await backup(src, store, { name: NAME }); // level 2
+    unlinkSync(manifestPath(store, '000001-L1'));
+    await expect(restore(store, scratch.path('gap'), { level: 2 })).rejects.toMatchObject({ code: 'BACKUP_CHAIN_BROKEN' });
+    await expect(backup(src, store, { name: NAME })).rejects.toMatchObject({ code: 'BACKUP_CHAIN_BROKEN' });
+    const restarted = await backup(src, store, { name: NAME, level: 0 });
+    expect([restarted.chain, restarted.level]).toEqual(['chain-000002', 0]);
+    const level0 = scratch.path('gap-level0');
+    await restore(store, level0, { level: 0 });
+    expect(digestOf(join(level0, 'big.bin'))).toBe(digestOf(join(src, 'big.bin')));
+  });
+
+  it('stores a file whole, with a warning, when its previous signature is damaged', async () => {
+    const { src, store } = await twoLevels();
+    const sig = (await entry(store, 'big.bin', 1)).signature!;
+    flipByte(packPath(store, sig), sig.offset + 20);
+    writeFileSync(join(src, 'big.bin'), Buffer.concat([readFileSync(join(src, 'big.bin')), Buffer.from('tail')]));
+    const warnings: string[] = [];
+    const result = await backup(src, store, { name: NAME, onWarning: (w) => warnings.push(`${w.path}: ${w.message}`) });
+    expect(warnings).toEqual([expect.stringMatching(/^big.bin: previous signature unusable, stored whole: .*signature of 'big.bin'.*corrupt/)]);
+    expect(result.counts.warnings).toBe(1);
+    expect((await entry(store, 'big.bin', 2)).recipe!.map((s) => [s.backup, s.kind])).toEqual([['000002-L2', 'raw']]);
+    const target = scratch.path('whole-again');
+    await restore(store, target, {});
+    expect(digestOf(join(target, 'big.bin'))).toBe(digestOf(join(src, 'big.bin')));
+  });
+
+  it('refuses a directory that is not a store, or a newer store format', async () => {
+    const foreign = scratch.path('foreign');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'x'), 'not a store');
+    await expect(backup(scratch.path('foreign'), foreign, {})).rejects.toMatchObject({ code: 'BACKUP_STORE_INVALID' });
+    await expect(restore(foreign, scratch.path('foreign-out'), {})).rejects.toMatchObject({ code: 'BACKUP_STORE_INVALID' });
+    const { store } = await twoLevels();
+    writeFileSync(join(store, 'librsync-backup.json'), '{"format":"librsync-backup","version":99}\n');
+    await expect(list(store)).rejects.toMatchObject({ code: 'BACKUP_STORE_INVALID', message: expect.stringContaining('version 99') });
+  });
+
+  it('refuses a store locked by a live process and takes over a stale lock', async () => {
+    const { src, store } = await twoLevels();
+    const sleeper = spawn('sleep', ['30']);
+    try {
+      writeFileSync(join(store, 'lock'), JSON.stringify({ pid: sleeper.pid, host: hostname(), since: 'then' }));
+      await expect(backup(src, store, { name: NAME })).rejects.toMatchObject({ code: 'BACKUP_LOCKED', message: expect.stringContaining(String(sleeper.pid)) });
+    } finally {
+      sleeper.kill();
+    }
+    await new Promise((resolve) => sleeper.once('exit', resolve));
+    const result = await backup(src, store, { name: NAME });
+    expect(result.level).toBe(2);
+    expect(existsSync(join(store, 'lock'))).toBe(false);
+  });
+
+  it('fails cleanly on a full disk: the error, no leftovers, earlier levels intact', async () => {
+    const { src, store, snapshot } = await twoLevels();
+    /** A store whose pack writes fail with ENOSPC once 20 KB have gone through. */
+    class FullDisk extends LocalDirectoryStore {
+      override writeObject(key: string): ObjectWriter {
+        const writer = super.writeObject(key);
+        if (!key.endsWith('.pack')) return writer;
+        let written = 0;
+        const full = (bytes: number): Error | null => {
+          written += bytes;
+          return written > 20_000 ? Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }) : null;
+        };
+        const write = writer._write.bind(writer);
+        const writev = writer._writev!.bind(writer);
+        writer._write = (chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void => {
+          const error = full(chunk.length);
+          if (error) callback(error);
+          else write(chunk, encoding, callback);
+        };
+        writer._writev = (chunks: { chunk: Buffer; encoding: BufferEncoding }[], callback: (error?: Error | null) => void): void => {
+          const error = full(chunks.reduce((n, c) => n + c.chunk.length, 0));
+          if (error) callback(error);
+          else writev(chunks, callback);
+        };
+        return writer as Writable as ObjectWriter;
+      }
+    }
+    writeFileSync(join(src, 'big.bin'), randomBytesSeeded(100_000, 9));
+    await expect(backup(src, new FullDisk(store), { name: NAME })).rejects.toMatchObject({ code: 'ENOSPC' });
+    expect(readdirSync(join(store, 'backups', NAME, 'chain-000001')).sort()).toEqual(['000000-L0', '000001-L1']);
+    expect(existsSync(join(store, 'lock'))).toBe(false);
+    const target = scratch.path('full-disk');
+    await restore(store, target, {});
+    expect(snapshotTree(target)).toEqual(snapshot);
+    expect((await backup(src, store, { name: NAME })).id).toBe('000002-L2');
+  });
+});

@@ -1,0 +1,49 @@
+// Memory does not grow with the number of files: the walk and the previous
+// manifest are merged as streams. The run is a fresh process whose V8 old
+// space is capped at 32 MiB (it dies of OOM if the engine kept a record per
+// file beyond ~1 KiB) and that reports its peak RSS.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { scratchDir } from './support/files';
+import { describeNative } from './support/requirements';
+
+const dist = JSON.stringify(join(__dirname, '..', 'dist', 'backup', 'index.js'));
+
+/** Backs up `src` twice (level 0, then level 1 after touching some files) in a child; peak RSS in MiB. */
+function peakRssMiB(src: string, store: string): { peak: number; levels: number[]; read: number[] } {
+  const script = `
+    const { backup } = require(${dist});
+    const { utimesSync } = require('node:fs');
+    (async () => {
+      const first = await backup(${JSON.stringify(src)}, ${JSON.stringify(store)}, { name: 'm' });
+      for (let i = 0; i < 50; i++) utimesSync(${JSON.stringify(src)} + '/d0/f' + i, 1, 1);
+      const second = await backup(${JSON.stringify(src)}, ${JSON.stringify(store)}, { name: 'm' });
+      console.log(JSON.stringify({ peak: process.resourceUsage().maxRSS / 1024, levels: [first.level, second.level], read: [first.counts.filesRead, second.counts.filesRead] }));
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const r = spawnSync(process.execPath, ['--max-old-space-size=32', '-e', script], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+function makeTree(root: string, files: number): void {
+  const perDir = 200;
+  for (let d = 0; d * perDir < files; d++) {
+    mkdirSync(join(root, `d${d}`), { recursive: true });
+    for (let i = 0; i < perDir && d * perDir + i < files; i++) writeFileSync(join(root, `d${d}`, `f${i}`), `file ${d}/${i}\n`.repeat(1 + (i % 7)));
+  }
+  utimesSync(root, 1, 1);
+}
+
+describeNative('backup memory', () => {
+  const scratch = scratchDir('librsync-backup-memory-');
+  afterAll(() => scratch.remove());
+
+  it('backs up 20,000 files twice in a 32 MiB heap', () => {
+    makeTree(scratch.path('large'), 20_000);
+    const large = peakRssMiB(scratch.path('large'), scratch.path('store-large'));
+    expect(large.levels).toEqual([0, 1]);
+    expect(large.read).toEqual([20_000, 50]);
+    expect(large.peak).toBeLessThan(160);
+  });
+});
