@@ -25,6 +25,8 @@ export interface NativeBinding {
   librsyncVersion: string;
   sourceHash: string;
   maxBlockLength: number;
+  /** utimensat: a path's atime and mtime set to `mtimeNs` exactly. */
+  setFileTimes(path: string, mtimeNs: bigint, noFollow: boolean, callback: (err: Error | null) => void): void;
 }
 
 export const packageRoot = join(__dirname, '..');

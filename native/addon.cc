@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include "addon_data.h"
+#include "file_times.h"
 #include "job.h"
 #include "limits.h"
 #include "signature_set.h"
@@ -29,6 +30,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("librsyncVersion", Napi::String::New(env, rs_librsync_version));
   exports.Set("sourceHash", Napi::String::New(env, LIBRSYNC_SOURCE_HASH));
   exports.Set("maxBlockLength", Napi::Number::New(env, kMaxBlockLength));
+  exports.Set("setFileTimes", Napi::Function::New(env, SetFileTimes, "setFileTimes"));
   return exports;
 }
 

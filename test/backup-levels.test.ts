@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { BackupResult, ManifestEntry, backup, listFiles, restore, verify } from '../lib/backup';
 import { randomBytesSeeded, scratchDir } from './support/files';
-import { describeNative } from './support/requirements';
+import { describeEachBackend } from './support/requirements';
 import { TreeSnapshot, snapshotTree } from './support/tree-snapshot';
 
 const BLOCK = 1024;
@@ -31,7 +31,7 @@ function insertAt(path: string, offset: number, bytes: Buffer): void {
   writeFileSync(path, Buffer.concat([data.subarray(0, offset), bytes, data.subarray(offset)]));
 }
 
-describeNative('backup levels end to end', () => {
+describeEachBackend('backup levels end to end', () => {
   const scratch = scratchDir('librsync-backup-levels-');
   const src = scratch.path('src');
   const store = scratch.path('store');

@@ -100,7 +100,7 @@ describeNative('partial restore', () => {
     const { ['unrelated.txt']: kept, ...rest } = snapshotTree(target, { skipRootTime: true });
     expect(kept.type).toBe('file');
     const { ['.']: root, ...expected } = snapshots[2];
-    expect({ ...rest, '.': { ...rest['.'], mtimeUs: root.mtimeUs } }).toEqual({ ...expected, '.': root });
+    expect({ ...rest, '.': { ...rest['.'], mtime: root.mtime } }).toEqual({ ...expected, '.': root });
   });
 
   it('says which --path is not in the backup', async () => {

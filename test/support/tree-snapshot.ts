@@ -1,17 +1,22 @@
 // What a directory tree looks like, for comparing a restore with the
 // source as it was at backup time: type, mode, owner, mtime (to the
-// microsecond: what utimes can restore), size, content hash, symlink
-// target and which paths share an inode.
+// nanosecond with the native addon, else to the microsecond: what
+// utimes can restore), size, content hash, symlink target and which
+// paths share an inode.
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { nanosecondTimes } from '../../lib/file-times';
+
+const timeUnit = nanosecondTimes() ? 1n : 1000n;
 
 export interface PathState {
   type: string;
   mode: number;
   uid: number;
   gid: number;
-  mtimeUs: string;
+  /** Nanoseconds, or microseconds where times cannot be set more exactly. */
+  mtime: string;
   size?: number;
   sha256?: string;
   target?: string;
@@ -27,8 +32,8 @@ export function snapshotTree(root: string, options: { skipRootTime?: boolean } =
   const visit = (abs: string, rel: string): void => {
     const s = lstatSync(abs, { bigint: true });
     const type = s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : s.isFIFO() ? 'fifo' : s.isFile() ? 'file' : 'other';
-    const state: PathState = { type, mode: Number(s.mode & 0o7777n), uid: Number(s.uid), gid: Number(s.gid), mtimeUs: (s.mtimeNs / 1000n).toString() };
-    if (rel === '' && options.skipRootTime) state.mtimeUs = '';
+    const state: PathState = { type, mode: Number(s.mode & 0o7777n), uid: Number(s.uid), gid: Number(s.gid), mtime: (s.mtimeNs / timeUnit).toString() };
+    if (rel === '' && options.skipRootTime) state.mtime = '';
     if (type === 'file') {
       const data = readFileSync(abs);
       state.size = data.length;
