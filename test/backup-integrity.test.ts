@@ -121,6 +121,38 @@ describeNative('store damage', () => {
     expect(digestOf(join(level0, 'big.bin'))).toBe(digestOf(join(src, 'big.bin')));
   });
 
+  it('keeps the data of a backup whose manifest went missing in the middle of a chain', async () => {
+    const { src, store } = await twoLevels();
+    await backup(src, store, { name: NAME }); // level 2, whose files need level 1's pieces
+    unlinkSync(manifestPath(store, '000001-L1'));
+    const level1 = join(store, 'backups', NAME, 'chain-000001', '000001-L1');
+    const packs = readdirSync(level1).sort();
+    expect(packs.length).toBeGreaterThan(0);
+    await expect(backup(src, store, { name: NAME })).rejects.toMatchObject({ code: 'BACKUP_CHAIN_BROKEN' });
+    // Not an interrupted run's leftover (a later backup was committed): the next run must not delete it.
+    expect(readdirSync(level1).sort()).toEqual(packs);
+    await backup(src, store, { name: NAME, level: 0 });
+    expect(readdirSync(level1).sort()).toEqual(packs);
+  });
+
+  it('keeps a chain whose only manifest is damaged', async () => {
+    const dir = scratch.path(`case-${counter++}`);
+    const src = join(dir, 'src');
+    const store = join(dir, 'store');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'only.bin'), randomBytesSeeded(20_000, 3));
+    await backup(src, store, { name: NAME, blockSize: 1024 });
+    const path = manifestPath(store, '000000-L0');
+    truncateSync(path, statSync(path).size - 40);
+    const chain = join(store, 'backups', NAME, 'chain-000001');
+    const before = readdirSync(join(chain, '000000-L0')).sort();
+    const next = await backup(src, store, { name: NAME });
+    expect([next.chain, next.level]).toEqual(['chain-000002', 0]);
+    // Damage is reported (list, verify), never "cleaned up" with the data that might still be recovered.
+    expect(readdirSync(join(chain, '000000-L0')).sort()).toEqual(before);
+    expect((await list(store)).names[0].chains[0].problem).toMatch(/truncated/);
+  });
+
   it('stores a file whole, with a warning, when its previous signature is damaged', async () => {
     const { src, store } = await twoLevels();
     const sig = (await entry(store, 'big.bin', 1)).signature!;

@@ -19,7 +19,7 @@ import { comparePaths } from './path-order';
 import { defaultName } from './selection';
 import { openStoreArgument } from './open-store';
 import { BackupStore, StoreArgument } from './store';
-import { backupId, backupPrefix, chainId, chainPrefix, checkName, manifestKey } from './store-keys';
+import { backupId, backupPrefix, chainId, chainPrefix, checkName, manifestKey, parseBackupId } from './store-keys';
 import { WalkedPath, walkSource } from './source-walk';
 
 export interface BackupOptions extends EngineOptions {
@@ -90,11 +90,20 @@ function unchanged(previous: ManifestEntry | undefined, stat: BigIntStats): bool
   );
 }
 
+/**
+ * Removes what interrupted runs left: a backup directory without a manifest
+ * that is newer than every backup with one (an interrupted run is always the
+ * newest of its chain). One below a committed backup lost its manifest to
+ * damage, and later levels still need its packs; a damaged manifest is
+ * damage too. Both are left for list and verify to report.
+ */
 async function removeLeftovers(store: BackupStore, chains: ChainInfo[]): Promise<void> {
   for (const chain of chains) {
-    for (const id of chain.uncommitted) await store.remove(backupPrefix(chain.name, chain.chain, id));
-    chain.uncommitted = [];
-    if (chain.backups.length === 0) await store.remove(chainPrefix(chain.name, chain.chain));
+    const newest = Math.max(-1, ...chain.backups.map((b) => b.sequence), ...chain.damaged.map((d) => d.sequence));
+    const leftovers = chain.uncommitted.filter((id) => parseBackupId(id)!.sequence > newest);
+    for (const id of leftovers) await store.remove(backupPrefix(chain.name, chain.chain, id));
+    chain.uncommitted = chain.uncommitted.filter((id) => !leftovers.includes(id));
+    if (chain.backups.length === 0 && chain.damaged.length === 0 && chain.uncommitted.length === 0) await store.remove(chainPrefix(chain.name, chain.chain));
   }
 }
 
