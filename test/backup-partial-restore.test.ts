@@ -1,7 +1,7 @@
 // Restoring part of a backup (one file, a subtree) reads only the pieces
 // those files need; --at picks by time; TARGET is protected; a single-file
 // SOURCE comes back under its own name.
-import { mkdirSync, writeFileSync, readFileSync, linkSync, existsSync, readdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync, linkSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LibrsyncError, ManifestEntry, backup, listFiles, restore } from '../lib/backup';
 import { CountingStore } from './support/counting-store';
@@ -77,6 +77,26 @@ describeNative('partial restore', () => {
     await restore(storeDir, target, { paths: ['zz-link-to-other'] });
     expect(digestOf(join(target, 'zz-link-to-other'))).toBe(digestOf(join(src, 'media', 'other.bin')));
     expect(existsSync(join(target, 'media'))).toBe(false);
+  });
+
+  it('keeps selected hard links together when their first path is not selected', async () => {
+    const dir = scratch.path('links-outside');
+    const source = join(dir, 'src');
+    const store = join(dir, 'store');
+    mkdirSync(join(source, 'a'), { recursive: true });
+    mkdirSync(join(source, 'b'));
+    writeFileSync(join(source, 'a', 'first'), randomBytesSeeded(10_000, 40));
+    linkSync(join(source, 'a', 'first'), join(source, 'b', 'one'));
+    linkSync(join(source, 'a', 'first'), join(source, 'b', 'two'));
+    await backup(source, store, { blockSize: 1024 });
+    const target = join(dir, 'out');
+    const result = await restore(store, target, { paths: ['b'] });
+    const one = statSync(join(target, 'b', 'one'));
+    expect(statSync(join(target, 'b', 'two')).ino).toBe(one.ino);
+    expect(one.nlink).toBe(2);
+    expect([result.files, result.hardLinks]).toEqual([1, 1]);
+    expect(digestOf(join(target, 'b', 'two'))).toBe(digestOf(join(source, 'a', 'first')));
+    expect(existsSync(join(target, 'a'))).toBe(false);
   });
 
   it('picks the newest backup at or before --at', async () => {

@@ -202,10 +202,14 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
         handled++;
       } else if (choice === 'yes') {
         let placed: ((where: string | undefined) => void) | undefined;
-        if (entry.hardLinked && entry.linkTo === undefined) linkTargets.set(entry.path, new Promise((resolve) => (placed = resolve)));
+        // The first restored path of an inode is where its other links go: the inode's first path, or
+        // the first selected one when --path left that out.
+        const group = entry.linkTo ?? (entry.hardLinked ? entry.path : undefined);
+        const linkedTo = group === undefined ? undefined : linkTargets.get(group);
+        if (group !== undefined && linkedTo === undefined) linkTargets.set(group, new Promise((resolve) => (placed = resolve)));
         await leaves.add(async () => {
           try {
-            if (await restoreLeaf(entry, destination)) await applyMetadata(destination, entry, (m) => warnings.add(entry.path, m));
+            if (await restoreLeaf(entry, destination, linkedTo)) await applyMetadata(destination, entry, (m) => warnings.add(entry.path, m));
             placed?.(destination);
           } catch (err) {
             placed?.(undefined);
@@ -232,10 +236,10 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
   return result;
 
   /** Puts a file, symlink or FIFO in place; false when it could not be (with a warning). */
-  async function restoreLeaf(entry: ManifestEntry, destination: string): Promise<boolean> {
+  async function restoreLeaf(entry: ManifestEntry, destination: string, linkedTo: Promise<string | undefined> | undefined): Promise<boolean> {
     await clearWay(destination, false);
     if (entry.type === 'file') {
-      const linked = entry.linkTo === undefined ? undefined : await linkTargets.get(entry.linkTo);
+      const linked = await linkedTo;
       if (linked) {
         const temp = tempNameFor(destination);
         await link(linked, temp);
