@@ -2,7 +2,8 @@
 // byte in a piece, a missing pack, a truncated or edited manifest, a gap in
 // a chain, a damaged signature, a foreign or newer store, a held lock.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, unlinkSync, writeFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, unlinkSync, writeFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -70,6 +71,38 @@ describeNative('store damage', () => {
     expect(report.problems).toEqual([
       expect.objectContaining({ code: 'BACKUP_CORRUPT', backup: step.backup, path: 'big.bin', message: expect.stringMatching(message) }),
     ]);
+  });
+
+  it('stops a crafted delta that blows up an intermediate step, naming its level', async () => {
+    const { src, store } = await twoLevels();
+    writeFileSync(join(src, 'big.bin'), Buffer.concat([Buffer.from('again'), readFileSync(join(src, 'big.bin'))]));
+    await backup(src, store, { name: NAME }); // level 2: big.bin is raw, delta, delta
+    const recipe = (await entry(store, 'big.bin', 2)).recipe!;
+    expect(recipe.map((s) => s.kind)).toEqual(['raw', 'delta', 'delta']);
+    // A valid delta that copies the whole level-0 version 400 times: 40 MB out of 2.4 KB.
+    const copy = Buffer.from([0x47, 0, 0, 0, 0, 0]);
+    copy.writeUInt32BE(100_000, 2);
+    const bomb = Buffer.concat([Buffer.from([0x72, 0x73, 0x02, 0x36]), ...Array<Buffer>(400).fill(copy), Buffer.from([0])]);
+    const pack = packPath(store, recipe[1]);
+    const offset = statSync(pack).size;
+    appendFileSync(pack, bomb);
+    const sha256 = createHash('sha256').update(bomb).digest('hex');
+    // Re-point level 2's step at it, with the manifest's digest made to match: a crafted store, not a flipped bit.
+    const path = manifestPath(store, '000002-L2');
+    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -2);
+    const edited = lines.map((line) => {
+      const value = JSON.parse(line) as ManifestEntry;
+      if (value.path !== 'big.bin') return line;
+      value.recipe![1] = { ...value.recipe![1], offset, length: bomb.length, sha256 };
+      return JSON.stringify(value);
+    });
+    const body = edited.map((l) => `${l}\n`).join('');
+    const trailer = JSON.parse(readFileSync(path, 'utf8').split('\n').slice(-2)[0]);
+    writeFileSync(path, `${body}${JSON.stringify({ ...trailer, sha256: createHash('sha256').update(body).digest('hex') })}\n`);
+    await expect(restore(store, scratch.path('bomb'), { paths: ['big.bin'] })).rejects.toMatchObject({
+      code: 'BACKUP_CORRUPT',
+      message: expect.stringMatching(/'big.bin': its delta stored by level 1 \(000001-L1\) is corrupt/),
+    });
   });
 
   it('reports a missing pack as BACKUP_OBJECT_MISSING', async () => {

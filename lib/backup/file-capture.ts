@@ -146,9 +146,10 @@ async function readOnce(ctx: CaptureContext, handle: FileHandle, before: BigIntS
 export async function recipeOf(capture: Capture, previous: ManifestEntry | undefined): Promise<RecipeStep[]> {
   if (!capture.data || !capture.kind) return [];
   const ref = await capture.data.place();
-  if (capture.kind === 'raw') return [{ ...ref, kind: 'raw' }];
-  if (capture.kind === 'delta-alone') return [{ ...ref, kind: 'delta' }];
-  return [...previous!.recipe!, { ...ref, kind: 'delta' }];
+  const size = capture.size;
+  if (capture.kind === 'raw') return [{ ...ref, kind: 'raw', size }];
+  if (capture.kind === 'delta-alone') return [{ ...ref, kind: 'delta', size }];
+  return [...previous!.recipe!, { ...ref, kind: 'delta', size }];
 }
 
 /** Stores one regular file; undefined when it vanished (or stopped being a regular file) before it could be read. */

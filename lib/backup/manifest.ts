@@ -20,6 +20,8 @@ export interface ObjectRef {
 /** One step of rebuilding a file: its whole bytes, or a delta against the previous step (an empty basis when first). */
 export interface RecipeStep extends ObjectRef {
   kind: 'raw' | 'delta';
+  /** Bytes of the version this step rebuilds: every patch is capped at it, so no step of a crafted store can explode. */
+  size: number;
 }
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'deleted';
@@ -119,7 +121,7 @@ function validRef(ref: unknown, step: boolean): boolean {
     isCount(r.offset) &&
     isCount(r.length) &&
     HEX64.test(r.sha256) &&
-    (!step || r.kind === 'raw' || r.kind === 'delta')
+    (!step || ((r.kind === 'raw' || r.kind === 'delta') && isCount(r.size)))
   );
 }
 
