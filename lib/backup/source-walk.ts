@@ -26,7 +26,7 @@ function decodeName(raw: Buffer): string | undefined {
   return Buffer.from(name, 'utf8').equals(raw) ? name : undefined;
 }
 
-/** Printable ASCII as is, every other byte as \\xNN: the name as `ls -b` shows it, so it can be found. */
+/** Printable ASCII as is, every other byte as \xNN: the name as `ls -b` shows it, so it can be found. */
 function escapedBytes(raw: Buffer): string {
   let out = '';
   for (const byte of raw) out += byte >= 0x20 && byte < 0x7f && byte !== 0x5c ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
