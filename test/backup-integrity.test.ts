@@ -105,6 +105,25 @@ describeNative('store damage', () => {
     });
   });
 
+  it('refuses a crafted single-file manifest that would write through a symlink out of TARGET', async () => {
+    const dir = scratch.path(`case-${counter++}`);
+    const file = join(dir, 'single.bin');
+    const store = join(dir, 'store');
+    const outside = join(dir, 'outside');
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(file, randomBytesSeeded(5_000, 4));
+    await backup(file, store, { name: NAME });
+    const path = manifestPath(store, '000000-L0');
+    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+    const real = JSON.parse(lines[1]) as ManifestEntry;
+    const link = { path: 'a', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtimeNs: '0', target: outside };
+    const body = [lines[0], JSON.stringify(link), JSON.stringify({ ...real, path: 'a/evil' }), lines[1]].map((l) => `${l}\n`).join('');
+    const trailer = JSON.parse(lines[2]);
+    writeFileSync(path, `${body}${JSON.stringify({ ...trailer, sha256: createHash('sha256').update(body).digest('hex') })}\n`);
+    await expect(restore(store, join(dir, 'out'), {})).rejects.toMatchObject({ code: 'BACKUP_CORRUPT' });
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
   it('reports a missing pack as BACKUP_OBJECT_MISSING', async () => {
     const { store } = await twoLevels();
     const step = (await entry(store, 'sub/keep.txt', 1)).recipe![0];

@@ -183,8 +183,9 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
       // Each path's parent must be a directory of this manifest (no writing through a symlink).
       while (openDirs.length && !isWithin(entry.path, openDirs[openDirs.length - 1])) openDirs.pop();
       const parent = entry.path.includes('/') ? entry.path.slice(0, entry.path.lastIndexOf('/')) : entry.path === '' ? undefined : '';
+      // A single-file SOURCE has entries of one component only; anything deeper would write through what is not a directory.
       const rootIsFile = backup.header.source.kind === 'file';
-      if (parent !== undefined && !rootIsFile && openDirs[openDirs.length - 1] !== parent) {
+      if (rootIsFile ? parent !== '' : parent !== undefined && openDirs[openDirs.length - 1] !== parent) {
         throw manifestCorrupt(key, `'${entry.path}' is not inside a directory of the backup`);
       }
       if (entry.type === 'dir') openDirs.push(entry.path);
