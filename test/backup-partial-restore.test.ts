@@ -123,6 +123,15 @@ describeNative('partial restore', () => {
     expect({ ...rest, '.': { ...rest['.'], mtime: root.mtime } }).toEqual({ ...expected, '.': root });
   });
 
+  it('refuses a TARGET that is a file, with or without --overwrite, and leaves it alone', async () => {
+    const target = scratch.path('target-file');
+    writeFileSync(target, 'a file, not a directory');
+    for (const overwrite of [false, true]) {
+      await expect(restore(storeDir, target, { overwrite })).rejects.toMatchObject({ code: 'TARGET_NOT_EMPTY', message: expect.stringContaining('not a directory') });
+    }
+    expect(readFileSync(target, 'utf8')).toBe('a file, not a directory');
+  });
+
   it('says which --path is not in the backup', async () => {
     await expect(restore(storeDir, scratch.path('missing'), { paths: ['docs/nope.txt'] })).rejects.toMatchObject({
       code: 'BACKUP_NOT_FOUND',

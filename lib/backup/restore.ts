@@ -77,7 +77,10 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
   try {
     return (await readdir(dir)).length === 0;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return true;
+    // Not even --overwrite replaces TARGET itself.
+    if (code === 'ENOTDIR') throw new LibrsyncError('TARGET_NOT_EMPTY', `${dir} exists and is not a directory: restore into a directory`);
     throw err;
   }
 }
@@ -121,7 +124,7 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
   const key = manifestKey(name, chain.chain, backup.id);
 
   const destinationRoot = resolve(target);
-  if (!options.overwrite && !(await isEmptyOrMissing(destinationRoot))) {
+  if (!(await isEmptyOrMissing(destinationRoot)) && !options.overwrite) {
     throw new LibrsyncError('TARGET_NOT_EMPTY', `${target} is not empty: restore into an empty directory or use --overwrite`);
   }
 
