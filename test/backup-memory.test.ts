@@ -3,7 +3,7 @@
 // space is capped at 32 MiB (it dies of OOM if the engine kept a record per
 // file beyond ~1 KiB) and that reports its peak RSS.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, utimesSync } from 'node:fs';
+import { linkSync, mkdirSync, writeFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { scratchDir } from './support/files';
 import { describeNative } from './support/requirements';
@@ -35,6 +35,25 @@ function makeTree(root: string, files: number): void {
   utimesSync(root, 1, 1);
 }
 
+/** Runs `call` (an engine call on `lib`) in a child; the growth of the live heap (after GC) while it ran, in MiB. */
+function liveHeapGrowthMiB(call: string): number {
+  const script = `
+    const lib = require(${dist});
+    let low = Infinity, high = 0, seen = 0;
+    const onProgress = (p) => {
+      if (p.files < seen + 500) return;
+      seen = p.files;
+      gc();
+      const used = process.memoryUsage().heapUsed;
+      low = Math.min(low, used);
+      high = Math.max(high, used);
+    };
+    (${call}).then(() => console.log(JSON.stringify((high - low) / 1048576))).catch((e) => { console.error(e); process.exit(1); });`;
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout);
+}
+
 describeNative('backup memory', () => {
   const scratch = scratchDir('librsync-backup-memory-');
   afterAll(() => scratch.remove());
@@ -45,5 +64,17 @@ describeNative('backup memory', () => {
     expect(large.levels).toEqual([0, 1]);
     expect(large.read).toEqual([20_000, 50]);
     expect(large.peak).toBeLessThan(160);
+  });
+
+  it('forgets a hard-linked inode once all its paths are backed up', () => {
+    const src = scratch.path('links');
+    mkdirSync(src);
+    for (let i = 0; i < 4000; i++) {
+      writeFileSync(join(src, `f${i}`), `linked ${i}\n`);
+      linkSync(join(src, `f${i}`), join(src, `f${i}-link`));
+    }
+    // Each inode's record is ~1.5 KiB: kept to the end, 4,000 of them come to ~5.5 MiB.
+    const growth = liveHeapGrowthMiB(`lib.backup(${JSON.stringify(src)}, ${JSON.stringify(scratch.path('store-links'))}, { onProgress })`);
+    expect(growth).toBeLessThan(2);
   });
 });

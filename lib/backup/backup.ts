@@ -117,14 +117,19 @@ type Prepared = { item: WalkedPath; previous: ManifestEntry | undefined } & (
   | { kind: 'other'; entry: ManifestEntry | undefined }
   | { kind: 'deleted' }
   | { kind: 'file'; linkKey?: string; capture?: Capture; read: boolean }
-  | { kind: 'link'; linkKey: string }
+  | { kind: 'link'; linkKey: string; last: boolean }
 );
 
 class BackupRun {
   readonly counts = zeroCounts();
   readonly warnings: WarningLog;
-  /** Hard-linked inodes seen (at preparation) and their first entry (once written). */
-  private readonly linksSeen = new Set<string>();
+  /**
+   * Hard-linked inodes seen (at preparation), with how many of their paths
+   * are still to come, and their first entry (once written). Both forget an
+   * inode at its last path: only inodes with links still ahead (or outside
+   * SOURCE) are held.
+   */
+  private readonly linksPending = new Map<string, number>();
   private readonly linkEntries = new Map<string, ManifestEntry>();
   private readonly captureBase;
   private readonly started = performance.now();
@@ -175,8 +180,14 @@ class BackupRun {
     if (!stat.isFile()) return { item, previous, kind: 'other', entry: await this.describeOther(item) };
     const linkKey = stat.nlink > 1n ? `${stat.dev}:${stat.ino}` : undefined;
     if (linkKey !== undefined) {
-      if (this.linksSeen.has(linkKey)) return { item, previous, kind: 'link', linkKey };
-      this.linksSeen.add(linkKey);
+      const pending = this.linksPending.get(linkKey);
+      if (pending !== undefined) {
+        const last = pending <= 1;
+        if (last) this.linksPending.delete(linkKey);
+        else this.linksPending.set(linkKey, pending - 1);
+        return { item, previous, kind: 'link', linkKey, last };
+      }
+      this.linksPending.set(linkKey, Number(stat.nlink) - 1);
     }
     if (unchanged(previous, stat)) return { item, previous, kind: 'file', linkKey, read: false };
     if (stat.size > BigInt(SMALL_FILE_BYTES)) return { item, previous, kind: 'file', linkKey, read: true };
@@ -187,7 +198,10 @@ class BackupRun {
   async finish(p: Prepared): Promise<void> {
     let entry: ManifestEntry | undefined;
     if (p.kind === 'other') entry = p.entry;
-    else if (p.kind === 'link') entry = this.linkEntry(p.item, p.linkKey) ?? (await this.fileEntry({ ...p, kind: 'file', read: true }));
+    else if (p.kind === 'link') {
+      entry = this.linkEntry(p.item, p.linkKey) ?? (await this.fileEntry({ ...p, kind: 'file', read: true }));
+      if (p.last) this.linkEntries.delete(p.linkKey);
+    }
     else if (p.kind === 'file') entry = await this.fileEntry(p);
     if (entry) await this.add(entry);
     else if (p.previous && p.previous.type !== 'deleted') await this.add({ path: p.previous.path, type: 'deleted' });
