@@ -5,7 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import { linkSync, mkdirSync, writeFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import { backup } from '../lib/backup';
 import { scratchDir } from './support/files';
+import { snapshotTree } from './support/tree-snapshot';
 import { describeNative } from './support/requirements';
 
 const dist = JSON.stringify(join(__dirname, '..', 'dist', 'backup', 'index.js'));
@@ -76,5 +78,17 @@ describeNative('backup memory', () => {
     // Each inode's record is ~1.5 KiB: kept to the end, 4,000 of them come to ~5.5 MiB.
     const growth = liveHeapGrowthMiB(`lib.backup(${JSON.stringify(src)}, ${JSON.stringify(scratch.path('store-links'))}, { onProgress })`);
     expect(growth).toBeLessThan(2);
+  });
+
+  it('restores 6,000 directories holding only those on the current path', async () => {
+    const src = scratch.path('dirs');
+    for (let i = 0; i < 6000; i++) mkdirSync(join(src, `d${Math.floor(i / 100)}`, `e${i}`), { recursive: true });
+    const store = scratch.path('store-dirs');
+    await backup(src, store, {});
+    const target = scratch.path('dirs-out');
+    // A record per directory (~200 bytes) kept to the end comes to ~1.2 MiB.
+    const growth = liveHeapGrowthMiB(`lib.restore(${JSON.stringify(store)}, ${JSON.stringify(target)}, { onProgress })`);
+    expect(growth).toBeLessThan(0.5);
+    expect(snapshotTree(target)).toEqual(snapshotTree(src));
   });
 });
