@@ -8,7 +8,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { LibrsyncError } from '../errors';
 import { BackupInfo, ChainInfo, readChains } from './catalog';
 import { EngineOptions, WarningLog, BackupWarning, streamOptions } from './engine-options';
-import { Capture, CaptureMode, captureFile, recipeOf } from './file-capture';
+import { Capture, CaptureMode, UnreadableFileError, captureFile, recipeOf } from './file-capture';
 import { PathMatcher, compileExcludes } from './glob';
 import { LevelPlan, planLevel } from './level-plan';
 import { BackupCounts, ManifestEntry, ManifestHeader, MANIFEST_FORMAT, MANIFEST_VERSION } from './manifest';
@@ -116,7 +116,7 @@ export const PATHS_IN_FLIGHT = 8;
 type Prepared = { item: WalkedPath; previous: ManifestEntry | undefined } & (
   | { kind: 'other'; entry: ManifestEntry | undefined }
   | { kind: 'deleted' }
-  | { kind: 'file'; linkKey?: string; capture?: Capture; read: boolean }
+  | { kind: 'file'; linkKey?: string; capture?: Capture | 'unreadable'; read: boolean }
   | { kind: 'link'; linkKey: string; last: boolean }
 );
 
@@ -168,9 +168,15 @@ class BackupRun {
     this.options.onProgress?.({ phase: 'backup', files: this.counts.entries, bytes: this.counts.bytesRead, totalBytes: this.estimate, path: this.currentPath });
   }
 
-  private capture(item: WalkedPath, previous: ManifestEntry | undefined, mode: CaptureMode): Promise<Capture | undefined> {
+  private async capture(item: WalkedPath, previous: ManifestEntry | undefined, mode: CaptureMode): Promise<Capture | 'unreadable' | undefined> {
     const usable = previous?.type === 'file' ? previous : undefined;
-    return captureFile({ ...this.captureBase, warn: (m) => this.warnings.add(item.path, m) }, item.absolute, usable, mode);
+    try {
+      return await captureFile({ ...this.captureBase, warn: (m) => this.warnings.add(item.path, m) }, item.absolute, usable, mode);
+    } catch (err) {
+      if (!(err instanceof UnreadableFileError)) throw err;
+      this.warnings.add(item.path, err.message);
+      return 'unreadable';
+    }
   }
 
   /** First half, in walk order but possibly ahead of the manifest: small files are read here. */
@@ -254,13 +260,14 @@ class BackupRun {
     } else {
       this.currentPath = item.path;
       let capture = p.capture ?? (await this.capture(item, previous, 'direct'));
+      if (capture === 'unreadable') return undefined;
       if (!capture) {
         // Replaced while we looked (an editor's save-by-rename): back up what is there now.
         const now = await lstat(item.absolute, { bigint: true }).catch(() => undefined);
         if (now?.isFile()) capture = await this.capture({ ...item, stat: now }, previous, 'direct');
         else if (now) this.warnings.add(item.path, 'changed type while being backed up: left out of this level');
       }
-      if (!capture) return undefined;
+      if (!capture || capture === 'unreadable') return undefined;
       this.counts.filesRead++;
       const s = capture.stat;
       const recipe = await recipeOf(capture, previous);

@@ -53,6 +53,9 @@ export interface Capture {
   bytesRead: number;
 }
 
+/** A file the backup may not open (permissions): left out of the level with a warning, not the end of the backup. */
+export class UnreadableFileError extends Error {}
+
 /** Same inode, size, times and mode: the content cannot have changed in between. */
 export function sameVersion(a: BigIntStats, b: BigIntStats): boolean {
   return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.mode === b.mode;
@@ -161,6 +164,7 @@ export async function captureFile(ctx: CaptureContext, absolute: string, previou
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ELOOP') return undefined;
+    if (code === 'EACCES' || code === 'EPERM') throw new UnreadableFileError(`cannot be read (${code}): left out of this level`);
     throw err;
   }
   let basis: SignatureSet | undefined;
