@@ -124,6 +124,21 @@ describeNative('store damage', () => {
     expect(readdirSync(outside)).toEqual([]);
   });
 
+  it('reads a trailer longer than the edge it first reads (a backup of thousands of packs)', async () => {
+    const { store } = await twoLevels();
+    const path = manifestPath(store, '000001-L1');
+    const lines = readFileSync(path, 'utf8').split('\n');
+    const trailer = JSON.parse(lines[lines.length - 2]);
+    // ~12,000 packs of 256 MiB (3 TiB) make a trailer of ~300 KB.
+    for (let i = 2; i < 12_000; i++) trailer.packs[`d${String(i).padStart(6, '0')}.pack`] = 268435456;
+    lines[lines.length - 2] = JSON.stringify(trailer);
+    writeFileSync(path, lines.join('\n'));
+    expect(statSync(path).size).toBeGreaterThan(300_000);
+    const listed = await list(store);
+    expect(listed.names[0].chains[0].problem).toBeUndefined();
+    expect(listed.names[0].chains[0].backups.map((b) => b.id)).toEqual(['000000-L0', '000001-L1']);
+  });
+
   it('reports a missing pack as BACKUP_OBJECT_MISSING', async () => {
     const { store } = await twoLevels();
     const step = (await entry(store, 'sub/keep.txt', 1)).recipe![0];
