@@ -114,6 +114,18 @@ describeNative('files changing during a backup', () => {
     expect(paths).toEqual(['', 'a', 'a/cache', 'a/cache/c.txt', 'keep.txt']);
   });
 
+  it('keeps a [!...] class of --exclude within one name, and refuses a malformed class as bad input', async () => {
+    const src = scratch.path('excl-class');
+    const store = scratch.path('excl-class-store');
+    mkdirSync(join(src, 'a'), { recursive: true });
+    for (const p of ['a/b', 'aXb', 'ayb']) writeFileSync(join(src, p), p);
+    await backup(src, store, { exclude: ['a[!y]b'] });
+    const paths: string[] = [];
+    for await (const e of listFiles(store, {})) paths.push(e.path);
+    expect(paths).toEqual(['', 'a', 'a/b', 'ayb']);
+    await expect(backup(src, store, { exclude: ['[z-a]'] })).rejects.toMatchObject({ code: 'RS_PARAM_ERROR', message: expect.stringContaining('[z-a]') });
+  });
+
   it('never backs up a store that lies inside SOURCE', async () => {
     const src = scratch.path('self');
     mkdirSync(join(src, 'data'), { recursive: true });
