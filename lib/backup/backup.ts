@@ -281,6 +281,7 @@ class BackupRun {
     entry.ino ??= item.stat.ino.toString();
     if (p.linkKey !== undefined) {
       entry.hardLinked = true;
+      entry.links = Number(item.stat.nlink);
       this.linkEntries.set(p.linkKey, entry);
     }
     return entry;

@@ -51,6 +51,8 @@ export interface ManifestEntry {
   read?: boolean;
   /** It had more than one link when backed up: restore remembers where it put it, for its other links. */
   hardLinked?: boolean;
+  /** With hardLinked, on the inode's first path: its link count, so restore can forget it after its last link. */
+  links?: number;
   /** The file kept changing while it was read: its next backup reads it again. */
   unstable?: boolean;
 }
@@ -139,6 +141,7 @@ export function validateEntry(value: unknown, where: string): ManifestEntry {
   if (!e || typeof e !== 'object' || typeof e.path !== 'string' || !TYPES.has(e.type)) bad('an entry has no path or type');
   if (!(e.path === '' ? e.type === 'dir' : isSafeRelativePath(e.path))) bad(`unsafe path '${e.path}'`);
   if (e.linkTo !== undefined && !isSafeRelativePath(e.linkTo)) bad(`unsafe hard link '${e.linkTo}'`);
+  if (e.links !== undefined && !isCount(e.links)) bad(`entry '${e.path}' has a malformed link count`);
   if (e.type === 'deleted') return e;
   if (!isCount(e.mode) || !isCount(e.uid) || !isCount(e.gid) || !NS.test(e.mtimeNs ?? '')) bad(`entry '${e.path}' lacks its metadata`);
   if (e.type === 'symlink' && typeof e.target !== 'string') bad(`symlink '${e.path}' has no target`);

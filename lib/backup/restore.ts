@@ -173,8 +173,8 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
   let handled = 0;
   const progress = (): void =>
     options.onProgress?.({ phase: 'restore', files: handled, bytes: result.bytesWritten, totalBytes, path: currentPath });
-  /** Where hard-linked files went (once they are there), for their other links. */
-  const linkTargets = new Map<string, Promise<string | undefined>>();
+  /** Where hard-linked files went (once they are there), for their other links, and how many of those are still to come. */
+  const linkTargets = new Map<string, { where: Promise<string | undefined>; pending: number }>();
   const leaves = new TaskWindow(FILES_IN_FLIGHT);
   const openDirs: string[] = [];
   type RestoredDirectory = { relative: string; destination: string; entry: ManifestEntry };
@@ -230,8 +230,14 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
         // The first restored path of an inode is where its other links go: the inode's first path, or
         // the first selected one when --path left that out.
         const group = entry.linkTo ?? (entry.hardLinked ? entry.path : undefined);
-        const linkedTo = group === undefined ? undefined : linkTargets.get(group);
-        if (group !== undefined && linkedTo === undefined) linkTargets.set(group, new Promise((resolve) => (placed = resolve)));
+        const known = group === undefined ? undefined : linkTargets.get(group);
+        const linkedTo = known?.where;
+        // Forgotten at its last link; a stand-in for an unselected first path (or an old manifest) does not know the count.
+        if (known && --known.pending <= 0) linkTargets.delete(group!);
+        if (group !== undefined && !known) {
+          const pending = entry.linkTo === undefined && entry.links !== undefined ? entry.links - 1 : Infinity;
+          linkTargets.set(group, { where: new Promise((resolve) => (placed = resolve)), pending });
+        }
         await leaves.add(async () => {
           try {
             if (await restoreLeaf(entry, destination, linkedTo)) await applyMetadata(destination, entry, (m) => warnings.add(entry.path, m));
