@@ -139,6 +139,31 @@ describeNative('store damage', () => {
     expect(listed.names[0].chains[0].backups.map((b) => b.id)).toEqual(['000000-L0', '000001-L1']);
   });
 
+  it('never links a path to a file of other content, even when its manifest says so', async () => {
+    const dir = scratch.path(`case-${counter++}`);
+    const src = join(dir, 'src');
+    const store = join(dir, 'store');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'a'), 'the content of a\n');
+    writeFileSync(join(src, 'b'), 'the content of b\n');
+    await backup(src, store, { name: NAME });
+    // A crafted manifest: 'b' (its own recipe and hash intact) claims to be a hard link of 'a'.
+    const path = manifestPath(store, '000000-L0');
+    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+    const edited = lines.slice(0, -1).map((line) => {
+      const value = JSON.parse(line) as ManifestEntry;
+      if (value.path === 'a') return JSON.stringify({ ...value, hardLinked: true, links: 2 });
+      if (value.path === 'b') return JSON.stringify({ ...value, hardLinked: true, linkTo: 'a' });
+      return line;
+    });
+    const body = edited.map((l) => `${l}\n`).join('');
+    const trailer = JSON.parse(lines[lines.length - 1]);
+    writeFileSync(path, `${body}${JSON.stringify({ ...trailer, sha256: createHash('sha256').update(body).digest('hex') })}\n`);
+    const target = join(dir, 'out');
+    await restore(store, target, {});
+    expect(readFileSync(join(target, 'b'), 'utf8')).toBe('the content of b\n');
+  });
+
   it('reports a missing pack as BACKUP_OBJECT_MISSING', async () => {
     const { store } = await twoLevels();
     const step = (await entry(store, 'sub/keep.txt', 1)).recipe![0];

@@ -174,7 +174,7 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
   const progress = (): void =>
     options.onProgress?.({ phase: 'restore', files: handled, bytes: result.bytesWritten, totalBytes, path: currentPath });
   /** Where hard-linked files went (once they are there), for their other links, and how many of those are still to come. */
-  const linkTargets = new Map<string, { where: Promise<string | undefined>; pending: number }>();
+  const linkTargets = new Map<string, { where: Promise<string | undefined>; pending: number; sha256?: string }>();
   const leaves = new TaskWindow(FILES_IN_FLIGHT);
   const openDirs: string[] = [];
   type RestoredDirectory = { relative: string; destination: string; entry: ManifestEntry };
@@ -231,12 +231,13 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
         // the first selected one when --path left that out.
         const group = entry.linkTo ?? (entry.hardLinked ? entry.path : undefined);
         const known = group === undefined ? undefined : linkTargets.get(group);
-        const linkedTo = known?.where;
+        // Linked only to the same content: what is linked is not hash-checked again.
+        const linkedTo = known?.sha256 === entry.sha256 ? known?.where : undefined;
         // Forgotten at its last link; a stand-in for an unselected first path (or an old manifest) does not know the count.
         if (known && --known.pending <= 0) linkTargets.delete(group!);
         if (group !== undefined && !known) {
           const pending = entry.linkTo === undefined && entry.links !== undefined ? entry.links - 1 : Infinity;
-          linkTargets.set(group, { where: new Promise((resolve) => (placed = resolve)), pending });
+          linkTargets.set(group, { where: new Promise((resolve) => (placed = resolve)), pending, sha256: entry.sha256 });
         }
         await leaves.add(async () => {
           try {
