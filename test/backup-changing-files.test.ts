@@ -3,7 +3,9 @@
 // read again by the next backup. Also: --exclude patterns.
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManifestEntry, backup, listFiles, restore } from '../lib/backup';
+import { LocalDirectoryStore, ManifestEntry, backup, listFiles, restore } from '../lib/backup';
+import { BUFFERED_MAX_BYTES, captureFile } from '../lib/backup/file-capture';
+import { PackWriter } from '../lib/backup/pack-writer';
 import { randomBytesSeeded, scratchDir } from './support/files';
 import { digestOf } from './support/tree-snapshot';
 import { describeNative } from './support/requirements';
@@ -100,6 +102,30 @@ describeNative('files changing during a backup', () => {
     expect(saved).toBe(true);
     expect(result.counts).toMatchObject({ files: 1, deleted: 0, warnings: 0 });
     expect(await restoredDigest(store, 'doc.bin')).toBe(digestOf(randomBytesSeeded(SIZE, 4)));
+  });
+
+  it('never buffers a file that grew past the small-file limit since the walk', async () => {
+    // What the engine does for a file the walk saw small: a buffered capture, ahead of its turn.
+    const store = new LocalDirectoryStore(scratch.path('grown-store'));
+    await store.open({ create: true });
+    const prefix = 'n/chain-000001/000000-L0';
+    const ctx = {
+      store,
+      name: 'n',
+      chain: 'chain-000001',
+      blockSize: 1024,
+      dataPack: new PackWriter(store, prefix, '000000-L0', 'd'),
+      signaturePack: new PackWriter(store, prefix, '000000-L0', 's'),
+      streamOptions: {},
+      onBytes: () => undefined,
+      warn: () => undefined,
+    };
+    const file = scratch.path('grown.bin');
+    writeFileSync(file, randomBytesSeeded(BUFFERED_MAX_BYTES + 1, 7));
+    expect(await captureFile(ctx, file, undefined, 'buffered')).toBe('too-big');
+    const direct = await captureFile(ctx, file, undefined, 'direct');
+    expect(direct).toMatchObject({ size: BUFFERED_MAX_BYTES + 1, unstable: false });
+    await Promise.all([ctx.dataPack.abandon(), ctx.signaturePack.abandon()]);
   });
 
   it('leaves out what --exclude matches, at any depth or from the root', async () => {

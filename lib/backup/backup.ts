@@ -8,7 +8,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { LibrsyncError } from '../errors';
 import { BackupInfo, ChainInfo, readChains } from './catalog';
 import { EngineOptions, WarningLog, BackupWarning, streamOptions } from './engine-options';
-import { Capture, CaptureMode, UnreadableFileError, captureFile, recipeOf } from './file-capture';
+import { BUFFERED_MAX_BYTES, Capture, CaptureMode, UnreadableFileError, captureFile, recipeOf } from './file-capture';
 import { PathMatcher, compileExcludes } from './glob';
 import { LevelPlan, planLevel } from './level-plan';
 import { BackupCounts, ManifestEntry, ManifestHeader, MANIFEST_FORMAT, MANIFEST_VERSION } from './manifest';
@@ -108,7 +108,7 @@ async function removeLeftovers(store: BackupStore, chains: ChainInfo[]): Promise
 }
 
 /** Files up to this size are read several at a time, their outputs held in memory until their turn. */
-export const SMALL_FILE_BYTES = 1 << 20;
+export const SMALL_FILE_BYTES = BUFFERED_MAX_BYTES;
 /** How many paths may be in progress at once (the manifest still gets them in order). */
 export const PATHS_IN_FLIGHT = 8;
 
@@ -168,7 +168,7 @@ class BackupRun {
     this.options.onProgress?.({ phase: 'backup', files: this.counts.entries, bytes: this.counts.bytesRead, totalBytes: this.estimate, path: this.currentPath });
   }
 
-  private async capture(item: WalkedPath, previous: ManifestEntry | undefined, mode: CaptureMode): Promise<Capture | 'unreadable' | undefined> {
+  private async capture(item: WalkedPath, previous: ManifestEntry | undefined, mode: CaptureMode): Promise<Capture | 'too-big' | 'unreadable' | undefined> {
     const usable = previous?.type === 'file' ? previous : undefined;
     try {
       return await captureFile({ ...this.captureBase, warn: (m) => this.warnings.add(item.path, m) }, item.absolute, usable, mode);
@@ -197,7 +197,9 @@ class BackupRun {
     }
     if (unchanged(previous, stat)) return { item, previous, kind: 'file', linkKey, read: false };
     if (stat.size > BigInt(SMALL_FILE_BYTES)) return { item, previous, kind: 'file', linkKey, read: true };
-    return { item, previous, kind: 'file', linkKey, read: true, capture: await this.capture(item, previous, 'buffered') };
+    const capture = await this.capture(item, previous, 'buffered');
+    // Grown past the limit since the walk: read in its turn, straight into the packs.
+    return { item, previous, kind: 'file', linkKey, read: true, capture: capture === 'too-big' ? undefined : capture };
   }
 
   /** Second half, strictly in manifest order: big files are read here, pieces get their place in the packs. */
@@ -267,6 +269,7 @@ class BackupRun {
         if (now?.isFile()) capture = await this.capture({ ...item, stat: now }, previous, 'direct');
         else if (now) this.warnings.add(item.path, 'changed type while being backed up: left out of this level');
       }
+      if (capture === 'too-big') throw new Error('internal: a direct capture has no size limit');
       if (!capture || capture === 'unreadable') return undefined;
       this.counts.filesRead++;
       const s = capture.stat;
