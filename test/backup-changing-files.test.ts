@@ -3,7 +3,9 @@
 // read again by the next backup. Also: --exclude patterns.
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManifestEntry, backup, listFiles, restore } from '../lib/backup';
+import { LocalDirectoryStore, ManifestEntry, backup, listFiles, restore } from '../lib/backup';
+import { BUFFERED_MAX_BYTES, captureFile } from '../lib/backup/file-capture';
+import { PackWriter } from '../lib/backup/pack-writer';
 import { randomBytesSeeded, scratchDir } from './support/files';
 import { digestOf } from './support/tree-snapshot';
 import { describeNative } from './support/requirements';
@@ -102,6 +104,30 @@ describeNative('files changing during a backup', () => {
     expect(await restoredDigest(store, 'doc.bin')).toBe(digestOf(randomBytesSeeded(SIZE, 4)));
   });
 
+  it('never buffers a file that grew past the small-file limit since the walk', async () => {
+    // What the engine does for a file the walk saw small: a buffered capture, ahead of its turn.
+    const store = new LocalDirectoryStore(scratch.path('grown-store'));
+    await store.open({ create: true });
+    const prefix = 'n/chain-000001/000000-L0';
+    const ctx = {
+      store,
+      name: 'n',
+      chain: 'chain-000001',
+      blockSize: 1024,
+      dataPack: new PackWriter(store, prefix, '000000-L0', 'd'),
+      signaturePack: new PackWriter(store, prefix, '000000-L0', 's'),
+      streamOptions: {},
+      onBytes: () => undefined,
+      warn: () => undefined,
+    };
+    const file = scratch.path('grown.bin');
+    writeFileSync(file, randomBytesSeeded(BUFFERED_MAX_BYTES + 1, 7));
+    expect(await captureFile(ctx, file, undefined, 'buffered')).toBe('too-big');
+    const direct = await captureFile(ctx, file, undefined, 'direct');
+    expect(direct).toMatchObject({ size: BUFFERED_MAX_BYTES + 1, unstable: false });
+    await Promise.all([ctx.dataPack.abandon(), ctx.signaturePack.abandon()]);
+  });
+
   it('leaves out what --exclude matches, at any depth or from the root', async () => {
     const src = scratch.path('excl');
     const store = scratch.path('excl-store');
@@ -112,6 +138,18 @@ describeNative('files changing during a backup', () => {
     const paths: string[] = [];
     for await (const e of listFiles(store, {})) paths.push(e.path);
     expect(paths).toEqual(['', 'a', 'a/cache', 'a/cache/c.txt', 'keep.txt']);
+  });
+
+  it('keeps a [!...] class of --exclude within one name, and refuses a malformed class as bad input', async () => {
+    const src = scratch.path('excl-class');
+    const store = scratch.path('excl-class-store');
+    mkdirSync(join(src, 'a'), { recursive: true });
+    for (const p of ['a/b', 'aXb', 'ayb']) writeFileSync(join(src, p), p);
+    await backup(src, store, { exclude: ['a[!y]b'] });
+    const paths: string[] = [];
+    for await (const e of listFiles(store, {})) paths.push(e.path);
+    expect(paths).toEqual(['', 'a', 'a/b', 'ayb']);
+    await expect(backup(src, store, { exclude: ['[z-a]'] })).rejects.toMatchObject({ code: 'RS_PARAM_ERROR', message: expect.stringContaining('[z-a]') });
   });
 
   it('never backs up a store that lies inside SOURCE', async () => {

@@ -2,7 +2,8 @@
 // byte in a piece, a missing pack, a truncated or edited manifest, a gap in
 // a chain, a damaged signature, a foreign or newer store, a held lock.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, unlinkSync, writeFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, unlinkSync, writeFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -72,6 +73,97 @@ describeNative('store damage', () => {
     ]);
   });
 
+  it('stops a crafted delta that blows up an intermediate step, naming its level', async () => {
+    const { src, store } = await twoLevels();
+    writeFileSync(join(src, 'big.bin'), Buffer.concat([Buffer.from('again'), readFileSync(join(src, 'big.bin'))]));
+    await backup(src, store, { name: NAME }); // level 2: big.bin is raw, delta, delta
+    const recipe = (await entry(store, 'big.bin', 2)).recipe!;
+    expect(recipe.map((s) => s.kind)).toEqual(['raw', 'delta', 'delta']);
+    // A valid delta that copies the whole level-0 version 400 times: 40 MB out of 2.4 KB.
+    const copy = Buffer.from([0x47, 0, 0, 0, 0, 0]);
+    copy.writeUInt32BE(100_000, 2);
+    const bomb = Buffer.concat([Buffer.from([0x72, 0x73, 0x02, 0x36]), ...Array<Buffer>(400).fill(copy), Buffer.from([0])]);
+    const pack = packPath(store, recipe[1]);
+    const offset = statSync(pack).size;
+    appendFileSync(pack, bomb);
+    const sha256 = createHash('sha256').update(bomb).digest('hex');
+    // Re-point level 2's step at it, with the manifest's digest made to match: a crafted store, not a flipped bit.
+    const path = manifestPath(store, '000002-L2');
+    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -2);
+    const edited = lines.map((line) => {
+      const value = JSON.parse(line) as ManifestEntry;
+      if (value.path !== 'big.bin') return line;
+      value.recipe![1] = { ...value.recipe![1], offset, length: bomb.length, sha256 };
+      return JSON.stringify(value);
+    });
+    const body = edited.map((l) => `${l}\n`).join('');
+    const trailer = JSON.parse(readFileSync(path, 'utf8').split('\n').slice(-2)[0]);
+    writeFileSync(path, `${body}${JSON.stringify({ ...trailer, sha256: createHash('sha256').update(body).digest('hex') })}\n`);
+    await expect(restore(store, scratch.path('bomb'), { paths: ['big.bin'] })).rejects.toMatchObject({
+      code: 'BACKUP_CORRUPT',
+      message: expect.stringMatching(/'big.bin': its delta stored by level 1 \(000001-L1\) is corrupt/),
+    });
+  });
+
+  it('refuses a crafted single-file manifest that would write through a symlink out of TARGET', async () => {
+    const dir = scratch.path(`case-${counter++}`);
+    const file = join(dir, 'single.bin');
+    const store = join(dir, 'store');
+    const outside = join(dir, 'outside');
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(file, randomBytesSeeded(5_000, 4));
+    await backup(file, store, { name: NAME });
+    const path = manifestPath(store, '000000-L0');
+    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+    const real = JSON.parse(lines[1]) as ManifestEntry;
+    const link = { path: 'a', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtimeNs: '0', target: outside };
+    const body = [lines[0], JSON.stringify(link), JSON.stringify({ ...real, path: 'a/evil' }), lines[1]].map((l) => `${l}\n`).join('');
+    const trailer = JSON.parse(lines[2]);
+    writeFileSync(path, `${body}${JSON.stringify({ ...trailer, sha256: createHash('sha256').update(body).digest('hex') })}\n`);
+    await expect(restore(store, join(dir, 'out'), {})).rejects.toMatchObject({ code: 'BACKUP_CORRUPT' });
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it('reads a trailer longer than the edge it first reads (a backup of thousands of packs)', async () => {
+    const { store } = await twoLevels();
+    const path = manifestPath(store, '000001-L1');
+    const lines = readFileSync(path, 'utf8').split('\n');
+    const trailer = JSON.parse(lines[lines.length - 2]);
+    // ~12,000 packs of 256 MiB (3 TiB) make a trailer of ~300 KB.
+    for (let i = 2; i < 12_000; i++) trailer.packs[`d${String(i).padStart(6, '0')}.pack`] = 268435456;
+    lines[lines.length - 2] = JSON.stringify(trailer);
+    writeFileSync(path, lines.join('\n'));
+    expect(statSync(path).size).toBeGreaterThan(300_000);
+    const listed = await list(store);
+    expect(listed.names[0].chains[0].problem).toBeUndefined();
+    expect(listed.names[0].chains[0].backups.map((b) => b.id)).toEqual(['000000-L0', '000001-L1']);
+  });
+
+  it('never links a path to a file of other content, even when its manifest says so', async () => {
+    const dir = scratch.path(`case-${counter++}`);
+    const src = join(dir, 'src');
+    const store = join(dir, 'store');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'a'), 'the content of a\n');
+    writeFileSync(join(src, 'b'), 'the content of b\n');
+    await backup(src, store, { name: NAME });
+    // A crafted manifest: 'b' (its own recipe and hash intact) claims to be a hard link of 'a'.
+    const path = manifestPath(store, '000000-L0');
+    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+    const edited = lines.slice(0, -1).map((line) => {
+      const value = JSON.parse(line) as ManifestEntry;
+      if (value.path === 'a') return JSON.stringify({ ...value, hardLinked: true, links: 2 });
+      if (value.path === 'b') return JSON.stringify({ ...value, hardLinked: true, linkTo: 'a' });
+      return line;
+    });
+    const body = edited.map((l) => `${l}\n`).join('');
+    const trailer = JSON.parse(lines[lines.length - 1]);
+    writeFileSync(path, `${body}${JSON.stringify({ ...trailer, sha256: createHash('sha256').update(body).digest('hex') })}\n`);
+    const target = join(dir, 'out');
+    await restore(store, target, {});
+    expect(readFileSync(join(target, 'b'), 'utf8')).toBe('the content of b\n');
+  });
+
   it('reports a missing pack as BACKUP_OBJECT_MISSING', async () => {
     const { store } = await twoLevels();
     const step = (await entry(store, 'sub/keep.txt', 1)).recipe![0];
@@ -119,6 +211,38 @@ describeNative('store damage', () => {
     const level0 = scratch.path('gap-level0');
     await restore(store, level0, { level: 0 });
     expect(digestOf(join(level0, 'big.bin'))).toBe(digestOf(join(src, 'big.bin')));
+  });
+
+  it('keeps the data of a backup whose manifest went missing in the middle of a chain', async () => {
+    const { src, store } = await twoLevels();
+    await backup(src, store, { name: NAME }); // level 2, whose files need level 1's pieces
+    unlinkSync(manifestPath(store, '000001-L1'));
+    const level1 = join(store, 'backups', NAME, 'chain-000001', '000001-L1');
+    const packs = readdirSync(level1).sort();
+    expect(packs.length).toBeGreaterThan(0);
+    await expect(backup(src, store, { name: NAME })).rejects.toMatchObject({ code: 'BACKUP_CHAIN_BROKEN' });
+    // Not an interrupted run's leftover (a later backup was committed): the next run must not delete it.
+    expect(readdirSync(level1).sort()).toEqual(packs);
+    await backup(src, store, { name: NAME, level: 0 });
+    expect(readdirSync(level1).sort()).toEqual(packs);
+  });
+
+  it('keeps a chain whose only manifest is damaged', async () => {
+    const dir = scratch.path(`case-${counter++}`);
+    const src = join(dir, 'src');
+    const store = join(dir, 'store');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'only.bin'), randomBytesSeeded(20_000, 3));
+    await backup(src, store, { name: NAME, blockSize: 1024 });
+    const path = manifestPath(store, '000000-L0');
+    truncateSync(path, statSync(path).size - 40);
+    const chain = join(store, 'backups', NAME, 'chain-000001');
+    const before = readdirSync(join(chain, '000000-L0')).sort();
+    const next = await backup(src, store, { name: NAME });
+    expect([next.chain, next.level]).toEqual(['chain-000002', 0]);
+    // Damage is reported (list, verify), never "cleaned up" with the data that might still be recovered.
+    expect(readdirSync(join(chain, '000000-L0')).sort()).toEqual(before);
+    expect((await list(store)).names[0].chains[0].problem).toMatch(/truncated/);
   });
 
   it('stores a file whole, with a warning, when its previous signature is damaged', async () => {

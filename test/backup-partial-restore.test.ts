@@ -1,7 +1,7 @@
 // Restoring part of a backup (one file, a subtree) reads only the pieces
 // those files need; --at picks by time; TARGET is protected; a single-file
 // SOURCE comes back under its own name.
-import { mkdirSync, writeFileSync, readFileSync, linkSync, existsSync, readdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync, linkSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LibrsyncError, ManifestEntry, backup, listFiles, restore } from '../lib/backup';
 import { CountingStore } from './support/counting-store';
@@ -79,6 +79,26 @@ describeNative('partial restore', () => {
     expect(existsSync(join(target, 'media'))).toBe(false);
   });
 
+  it('keeps selected hard links together when their first path is not selected', async () => {
+    const dir = scratch.path('links-outside');
+    const source = join(dir, 'src');
+    const store = join(dir, 'store');
+    mkdirSync(join(source, 'a'), { recursive: true });
+    mkdirSync(join(source, 'b'));
+    writeFileSync(join(source, 'a', 'first'), randomBytesSeeded(10_000, 40));
+    linkSync(join(source, 'a', 'first'), join(source, 'b', 'one'));
+    linkSync(join(source, 'a', 'first'), join(source, 'b', 'two'));
+    await backup(source, store, { blockSize: 1024 });
+    const target = join(dir, 'out');
+    const result = await restore(store, target, { paths: ['b'] });
+    const one = statSync(join(target, 'b', 'one'));
+    expect(statSync(join(target, 'b', 'two')).ino).toBe(one.ino);
+    expect(one.nlink).toBe(2);
+    expect([result.files, result.hardLinks]).toEqual([1, 1]);
+    expect(digestOf(join(target, 'b', 'two'))).toBe(digestOf(join(source, 'a', 'first')));
+    expect(existsSync(join(target, 'a'))).toBe(false);
+  });
+
   it('picks the newest backup at or before --at', async () => {
     const target = scratch.path('at');
     const result = await restore(storeDir, target, { at: finished[1] });
@@ -101,6 +121,15 @@ describeNative('partial restore', () => {
     expect(kept.type).toBe('file');
     const { ['.']: root, ...expected } = snapshots[2];
     expect({ ...rest, '.': { ...rest['.'], mtime: root.mtime } }).toEqual({ ...expected, '.': root });
+  });
+
+  it('refuses a TARGET that is a file, with or without --overwrite, and leaves it alone', async () => {
+    const target = scratch.path('target-file');
+    writeFileSync(target, 'a file, not a directory');
+    for (const overwrite of [false, true]) {
+      await expect(restore(storeDir, target, { overwrite })).rejects.toMatchObject({ code: 'TARGET_NOT_EMPTY', message: expect.stringContaining('not a directory') });
+    }
+    expect(readFileSync(target, 'utf8')).toBe('a file, not a directory');
   });
 
   it('says which --path is not in the backup', async () => {

@@ -96,6 +96,23 @@ describeNative('level policy and prune', () => {
     expect(other.newChain).toBe("block size 4096 differs from the chain's 1024");
   });
 
+  it('the newest backup is the last one committed, even when the clock was set back in between', async () => {
+    const c = fresh();
+    await run(2, c, {});
+    c.change();
+    await backup(c.src, c.store, { name: 'p', level: 0 }); // chain 2
+    // Chain 2's level 0 was committed last, by a clock that had been set back a day.
+    const manifest = join(c.store, 'backups', 'p', 'chain-000002', '000000-L0', 'manifest.jsonl');
+    const lines = readFileSync(manifest, 'utf8').split('\n');
+    const trailer = JSON.parse(lines[lines.length - 2]);
+    trailer.finished = new Date(Date.parse(trailer.finished) - 86400e3).toISOString();
+    lines[lines.length - 2] = JSON.stringify(trailer);
+    writeFileSync(manifest, lines.join('\n'));
+    const restored = await restore(c.store, join(c.src, '..', 'out'), {});
+    expect([restored.chain, restored.id]).toEqual(['chain-000002', '000000-L0']);
+    expect(digestOf(join(c.src, '..', 'out', 'f.bin'))).toBe(digestOf(join(c.src, 'f.bin')));
+  });
+
   it('rejects contradictory options', async () => {
     const c = fresh();
     await expect(backup(c.src, c.store, { maxLevel: 2, alwaysLevel: 1 })).rejects.toMatchObject({ code: 'RS_PARAM_ERROR' });

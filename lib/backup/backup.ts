@@ -8,7 +8,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { LibrsyncError } from '../errors';
 import { BackupInfo, ChainInfo, readChains } from './catalog';
 import { EngineOptions, WarningLog, BackupWarning, streamOptions } from './engine-options';
-import { Capture, CaptureMode, captureFile, recipeOf } from './file-capture';
+import { BUFFERED_MAX_BYTES, Capture, CaptureMode, UnreadableFileError, captureFile, recipeOf } from './file-capture';
 import { PathMatcher, compileExcludes } from './glob';
 import { LevelPlan, planLevel } from './level-plan';
 import { BackupCounts, ManifestEntry, ManifestHeader, MANIFEST_FORMAT, MANIFEST_VERSION } from './manifest';
@@ -19,7 +19,7 @@ import { comparePaths } from './path-order';
 import { defaultName } from './selection';
 import { openStoreArgument } from './open-store';
 import { BackupStore, StoreArgument } from './store';
-import { backupId, backupPrefix, chainId, chainPrefix, checkName, manifestKey } from './store-keys';
+import { backupId, backupPrefix, chainId, chainPrefix, checkName, manifestKey, parseBackupId } from './store-keys';
 import { WalkedPath, walkSource } from './source-walk';
 
 export interface BackupOptions extends EngineOptions {
@@ -90,16 +90,25 @@ function unchanged(previous: ManifestEntry | undefined, stat: BigIntStats): bool
   );
 }
 
+/**
+ * Removes what interrupted runs left: a backup directory without a manifest
+ * that is newer than every backup with one (an interrupted run is always the
+ * newest of its chain). One below a committed backup lost its manifest to
+ * damage, and later levels still need its packs; a damaged manifest is
+ * damage too. Both are left for list and verify to report.
+ */
 async function removeLeftovers(store: BackupStore, chains: ChainInfo[]): Promise<void> {
   for (const chain of chains) {
-    for (const id of chain.uncommitted) await store.remove(backupPrefix(chain.name, chain.chain, id));
-    chain.uncommitted = [];
-    if (chain.backups.length === 0) await store.remove(chainPrefix(chain.name, chain.chain));
+    const newest = Math.max(-1, ...chain.backups.map((b) => b.sequence), ...chain.damaged.map((d) => d.sequence));
+    const leftovers = chain.uncommitted.filter((id) => parseBackupId(id)!.sequence > newest);
+    for (const id of leftovers) await store.remove(backupPrefix(chain.name, chain.chain, id));
+    chain.uncommitted = chain.uncommitted.filter((id) => !leftovers.includes(id));
+    if (chain.backups.length === 0 && chain.damaged.length === 0 && chain.uncommitted.length === 0) await store.remove(chainPrefix(chain.name, chain.chain));
   }
 }
 
 /** Files up to this size are read several at a time, their outputs held in memory until their turn. */
-export const SMALL_FILE_BYTES = 1 << 20;
+export const SMALL_FILE_BYTES = BUFFERED_MAX_BYTES;
 /** How many paths may be in progress at once (the manifest still gets them in order). */
 export const PATHS_IN_FLIGHT = 8;
 
@@ -107,15 +116,20 @@ export const PATHS_IN_FLIGHT = 8;
 type Prepared = { item: WalkedPath; previous: ManifestEntry | undefined } & (
   | { kind: 'other'; entry: ManifestEntry | undefined }
   | { kind: 'deleted' }
-  | { kind: 'file'; linkKey?: string; capture?: Capture; read: boolean }
-  | { kind: 'link'; linkKey: string }
+  | { kind: 'file'; linkKey?: string; capture?: Capture | 'unreadable'; read: boolean }
+  | { kind: 'link'; linkKey: string; last: boolean }
 );
 
 class BackupRun {
   readonly counts = zeroCounts();
   readonly warnings: WarningLog;
-  /** Hard-linked inodes seen (at preparation) and their first entry (once written). */
-  private readonly linksSeen = new Set<string>();
+  /**
+   * Hard-linked inodes seen (at preparation), with how many of their paths
+   * are still to come, and their first entry (once written). Both forget an
+   * inode at its last path: only inodes with links still ahead (or outside
+   * SOURCE) are held.
+   */
+  private readonly linksPending = new Map<string, number>();
   private readonly linkEntries = new Map<string, ManifestEntry>();
   private readonly captureBase;
   private readonly started = performance.now();
@@ -154,9 +168,15 @@ class BackupRun {
     this.options.onProgress?.({ phase: 'backup', files: this.counts.entries, bytes: this.counts.bytesRead, totalBytes: this.estimate, path: this.currentPath });
   }
 
-  private capture(item: WalkedPath, previous: ManifestEntry | undefined, mode: CaptureMode): Promise<Capture | undefined> {
+  private async capture(item: WalkedPath, previous: ManifestEntry | undefined, mode: CaptureMode): Promise<Capture | 'too-big' | 'unreadable' | undefined> {
     const usable = previous?.type === 'file' ? previous : undefined;
-    return captureFile({ ...this.captureBase, warn: (m) => this.warnings.add(item.path, m) }, item.absolute, usable, mode);
+    try {
+      return await captureFile({ ...this.captureBase, warn: (m) => this.warnings.add(item.path, m) }, item.absolute, usable, mode);
+    } catch (err) {
+      if (!(err instanceof UnreadableFileError)) throw err;
+      this.warnings.add(item.path, err.message);
+      return 'unreadable';
+    }
   }
 
   /** First half, in walk order but possibly ahead of the manifest: small files are read here. */
@@ -166,19 +186,30 @@ class BackupRun {
     if (!stat.isFile()) return { item, previous, kind: 'other', entry: await this.describeOther(item) };
     const linkKey = stat.nlink > 1n ? `${stat.dev}:${stat.ino}` : undefined;
     if (linkKey !== undefined) {
-      if (this.linksSeen.has(linkKey)) return { item, previous, kind: 'link', linkKey };
-      this.linksSeen.add(linkKey);
+      const pending = this.linksPending.get(linkKey);
+      if (pending !== undefined) {
+        const last = pending <= 1;
+        if (last) this.linksPending.delete(linkKey);
+        else this.linksPending.set(linkKey, pending - 1);
+        return { item, previous, kind: 'link', linkKey, last };
+      }
+      this.linksPending.set(linkKey, Number(stat.nlink) - 1);
     }
     if (unchanged(previous, stat)) return { item, previous, kind: 'file', linkKey, read: false };
     if (stat.size > BigInt(SMALL_FILE_BYTES)) return { item, previous, kind: 'file', linkKey, read: true };
-    return { item, previous, kind: 'file', linkKey, read: true, capture: await this.capture(item, previous, 'buffered') };
+    const capture = await this.capture(item, previous, 'buffered');
+    // Grown past the limit since the walk: read in its turn, straight into the packs.
+    return { item, previous, kind: 'file', linkKey, read: true, capture: capture === 'too-big' ? undefined : capture };
   }
 
   /** Second half, strictly in manifest order: big files are read here, pieces get their place in the packs. */
   async finish(p: Prepared): Promise<void> {
     let entry: ManifestEntry | undefined;
     if (p.kind === 'other') entry = p.entry;
-    else if (p.kind === 'link') entry = this.linkEntry(p.item, p.linkKey) ?? (await this.fileEntry({ ...p, kind: 'file', read: true }));
+    else if (p.kind === 'link') {
+      entry = this.linkEntry(p.item, p.linkKey) ?? (await this.fileEntry({ ...p, kind: 'file', read: true }));
+      if (p.last) this.linkEntries.delete(p.linkKey);
+    }
     else if (p.kind === 'file') entry = await this.fileEntry(p);
     if (entry) await this.add(entry);
     else if (p.previous && p.previous.type !== 'deleted') await this.add({ path: p.previous.path, type: 'deleted' });
@@ -231,13 +262,15 @@ class BackupRun {
     } else {
       this.currentPath = item.path;
       let capture = p.capture ?? (await this.capture(item, previous, 'direct'));
+      if (capture === 'unreadable') return undefined;
       if (!capture) {
         // Replaced while we looked (an editor's save-by-rename): back up what is there now.
         const now = await lstat(item.absolute, { bigint: true }).catch(() => undefined);
         if (now?.isFile()) capture = await this.capture({ ...item, stat: now }, previous, 'direct');
         else if (now) this.warnings.add(item.path, 'changed type while being backed up: left out of this level');
       }
-      if (!capture) return undefined;
+      if (capture === 'too-big') throw new Error('internal: a direct capture has no size limit');
+      if (!capture || capture === 'unreadable') return undefined;
       this.counts.filesRead++;
       const s = capture.stat;
       const recipe = await recipeOf(capture, previous);
@@ -251,6 +284,7 @@ class BackupRun {
     entry.ino ??= item.stat.ino.toString();
     if (p.linkKey !== undefined) {
       entry.hardLinked = true;
+      entry.links = Number(item.stat.nlink);
       this.linkEntries.set(p.linkKey, entry);
     }
     return entry;

@@ -55,9 +55,16 @@ export async function readManifestEnds(store: BackupStore, key: string): Promise
   const firstNewline = head.indexOf(10);
   if (firstNewline < 0) throw manifestCorrupt(key, 'no complete header line');
   const header = validateHeader(parseLine(head.subarray(0, firstNewline).toString('utf8'), key), key);
-  const tail = await readAll(store.readObject(key, { start: Math.max(0, size - EDGE_BYTES), end: size }));
-  if (tail[tail.length - 1] !== 10) throw manifestCorrupt(key, 'truncated (no trailer)');
-  const lastStart = tail.lastIndexOf(10, tail.length - 2) + 1;
+  // The trailer grows with the number of packs: read a longer tail until it holds the line before the trailer.
+  let tail: Buffer;
+  let lastStart: number;
+  for (let edge = EDGE_BYTES; ; edge *= 4) {
+    const start = Math.max(0, size - edge);
+    tail = await readAll(store.readObject(key, { start, end: size }));
+    if (tail[tail.length - 1] !== 10) throw manifestCorrupt(key, 'truncated (no trailer)');
+    lastStart = tail.lastIndexOf(10, tail.length - 2) + 1;
+    if (lastStart > 0 || start === 0) break;
+  }
   const trailer = parseLine(tail.subarray(lastStart, tail.length - 1).toString('utf8'), key);
   if (!isTrailer(trailer) || !trailer.counts || !trailer.packs) throw manifestCorrupt(key, 'truncated (no trailer)');
   return { header, trailer, size };

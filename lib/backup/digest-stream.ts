@@ -1,5 +1,5 @@
 // A pass-through that counts and SHA-256-hashes what goes by. Given an
-// expected digest it fails at the end, before its output ends, when the
+// expected digest (or length) it fails at the end, before its output ends, when the
 // bytes differ: whatever follows it never commits wrong data.
 import { createHash, Hash } from 'node:crypto';
 import { Transform, TransformCallback } from 'node:stream';
@@ -10,7 +10,7 @@ export class DigestStream extends Transform {
   private result: string | undefined;
 
   constructor(
-    private readonly expected?: { sha256: string; length?: number; mismatch: () => Error },
+    private readonly expected?: { sha256?: string; length?: number; mismatch: () => Error },
     private readonly onBytes?: (chunkLength: number) => void,
   ) {
     super({ highWaterMark: 1 << 20 });
@@ -31,7 +31,7 @@ export class DigestStream extends Transform {
 
   override _flush(callback: TransformCallback): void {
     const e = this.expected;
-    if (e && (this.sha256 !== e.sha256 || (e.length !== undefined && e.length !== this.bytes))) callback(e.mismatch());
+    if (e && ((e.sha256 !== undefined && this.sha256 !== e.sha256) || (e.length !== undefined && e.length !== this.bytes))) callback(e.mismatch());
     else callback();
   }
 }

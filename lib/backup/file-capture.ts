@@ -53,6 +53,9 @@ export interface Capture {
   bytesRead: number;
 }
 
+/** A file the backup may not open (permissions): left out of the level with a warning, not the end of the backup. */
+export class UnreadableFileError extends Error {}
+
 /** Same inode, size, times and mode: the content cannot have changed in between. */
 export function sameVersion(a: BigIntStats, b: BigIntStats): boolean {
   return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.mode === b.mode;
@@ -113,6 +116,9 @@ async function runTogether(runs: ((signal: AbortSignal) => Promise<void>)[], out
 /** Where one read's outputs go: straight into the packs, or into memory for a later append. */
 export type CaptureMode = 'direct' | 'buffered';
 
+/** The largest file a 'buffered' capture reads; a file grown past it since the walk is left for a direct read. */
+export const BUFFERED_MAX_BYTES = 1 << 20;
+
 async function readOnce(ctx: CaptureContext, handle: FileHandle, before: BigIntStats, basis: SignatureSet | undefined, mode: CaptureMode) {
   const size = Number(before.size);
   const digest = new DigestStream(undefined, ctx.onBytes);
@@ -146,13 +152,23 @@ async function readOnce(ctx: CaptureContext, handle: FileHandle, before: BigIntS
 export async function recipeOf(capture: Capture, previous: ManifestEntry | undefined): Promise<RecipeStep[]> {
   if (!capture.data || !capture.kind) return [];
   const ref = await capture.data.place();
-  if (capture.kind === 'raw') return [{ ...ref, kind: 'raw' }];
-  if (capture.kind === 'delta-alone') return [{ ...ref, kind: 'delta' }];
-  return [...previous!.recipe!, { ...ref, kind: 'delta' }];
+  const size = capture.size;
+  if (capture.kind === 'raw') return [{ ...ref, kind: 'raw', size }];
+  if (capture.kind === 'delta-alone') return [{ ...ref, kind: 'delta', size }];
+  return [...previous!.recipe!, { ...ref, kind: 'delta', size }];
 }
 
-/** Stores one regular file; undefined when it vanished (or stopped being a regular file) before it could be read. */
-export async function captureFile(ctx: CaptureContext, absolute: string, previous: ManifestEntry | undefined, mode: CaptureMode): Promise<Capture | undefined> {
+/**
+ * Stores one regular file; undefined when it vanished (or stopped being a
+ * regular file) before it could be read; 'too-big' when a buffered capture
+ * finds more than BUFFERED_MAX_BYTES (memory holds only small files).
+ */
+export async function captureFile(
+  ctx: CaptureContext,
+  absolute: string,
+  previous: ManifestEntry | undefined,
+  mode: CaptureMode,
+): Promise<Capture | 'too-big' | undefined> {
   let handle: FileHandle;
   try {
     // O_NOFOLLOW / O_NONBLOCK: a path swapped for a symlink or a FIFO since the walk must not be followed or block.
@@ -160,6 +176,7 @@ export async function captureFile(ctx: CaptureContext, absolute: string, previou
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ELOOP') return undefined;
+    if (code === 'EACCES' || code === 'EPERM') throw new UnreadableFileError(`cannot be read (${code}): left out of this level`);
     throw err;
   }
   let basis: SignatureSet | undefined;
@@ -177,6 +194,7 @@ export async function captureFile(ctx: CaptureContext, absolute: string, previou
     }
     basis = await previousSignature(ctx, previous);
     for (let attempt = 1; ; attempt++) {
+      if (mode === 'buffered' && before.size > BigInt(BUFFERED_MAX_BYTES)) return 'too-big';
       const { digest, kind, data, signature: sigPiece } = await readOnce(ctx, handle, before, basis, mode);
       bytesRead += digest.bytes;
       const after = await handle.stat({ bigint: true });

@@ -4,7 +4,9 @@
 // step goes through a whole-file SHA-256 check into an AtomicFileWriter,
 // so the file appears at its path only complete and verified. Every stored
 // piece is checked against its own digest on the way: damage is reported
-// naming the file and the level that holds the damaged piece.
+// naming the file and the level that holds the damaged piece. Every patch
+// is capped at the size its step records: a crafted delta cannot fill the
+// disk with an intermediate version.
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
@@ -69,16 +71,16 @@ export async function rebuildFile(ctx: RebuildContext, entry: ManifestEntry, des
     for (let i = 0; i < recipe.length; i++) {
       const step = recipe[i];
       const stages: (Readable | Writable)[] = readChecked(ctx, entry, step);
-      if (step.kind === 'delta') {
-        const last = i === recipe.length - 1;
-        stages.push(patch(basis ?? EMPTY, { ...ctx.streamOptions, maxOutput: last ? entry.size : undefined }) as unknown as Readable);
-      }
-      if (i === recipe.length - 1) {
+      const last = i === recipe.length - 1;
+      const size = last ? entry.size! : step.size;
+      if (step.kind === 'delta') stages.push(patch(basis ?? EMPTY, { ...ctx.streamOptions, maxOutput: size }) as unknown as Readable);
+      if (last) {
         await writeFinal(ctx, entry, stages, destination, step);
       } else {
         const next = `${scratchBase}-${i % 2}`;
+        const counted = new DigestStream({ length: size, mismatch: () => damaged(entry, step, `it rebuilds a version of another size than ${size} bytes`) });
         try {
-          await pipeAll([...stages, createWriteStream(next)], ctx.signal);
+          await pipeAll([...stages, counted, createWriteStream(next)], ctx.signal);
         } catch (err) {
           throw blame(err, entry, step);
         }

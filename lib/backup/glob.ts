@@ -32,9 +32,10 @@ function globBody(glob: string): string {
     } else if (c === '[') {
       const end = glob.indexOf(']', i + 2);
       if (end < 0) throw paramError(`unterminated [ in exclude pattern '${glob}'`);
-      let body = glob.slice(i + 1, end);
-      if (body.startsWith('!')) body = `^${body.slice(1)}`;
-      out += `[${body.replace(/\\/g, '\\\\')}]`;
+      let body = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
+      // Like * and ?, a class stays within one name: a negated one never matches '/'.
+      if (body.startsWith('!') || body.startsWith('^')) body = `^/${body.slice(1)}`;
+      out += `[${body}]`;
       i = end;
     } else {
       out += escapeRegExp(c);
@@ -48,8 +49,12 @@ export function compileExcludes(patterns: readonly string[]): PathMatcher {
   const regexes = patterns.map((pattern) => {
     if (pattern === '') throw paramError('an exclude pattern must not be empty');
     const trimmed = pattern.replace(/\/+$/, '');
-    if (trimmed.includes('/')) return new RegExp(`^${globBody(trimmed.replace(/^\/+/, ''))}$`);
-    return new RegExp(`(?:^|/)${globBody(trimmed)}$`);
+    const source = trimmed.includes('/') ? `^${globBody(trimmed.replace(/^\/+/, ''))}$` : `(?:^|/)${globBody(trimmed)}$`;
+    try {
+      return new RegExp(source);
+    } catch (err) {
+      throw paramError(`invalid exclude pattern '${pattern}': ${(err as Error).message}`);
+    }
   });
   return (path) => regexes.some((r) => r.test(path));
 }

@@ -20,6 +20,8 @@ export interface ObjectRef {
 /** One step of rebuilding a file: its whole bytes, or a delta against the previous step (an empty basis when first). */
 export interface RecipeStep extends ObjectRef {
   kind: 'raw' | 'delta';
+  /** Bytes of the version this step rebuilds: every patch is capped at it, so no step of a crafted store can explode. */
+  size: number;
 }
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'deleted';
@@ -49,6 +51,8 @@ export interface ManifestEntry {
   read?: boolean;
   /** It had more than one link when backed up: restore remembers where it put it, for its other links. */
   hardLinked?: boolean;
+  /** With hardLinked, on the inode's first path: its link count, so restore can forget it after its last link. */
+  links?: number;
   /** The file kept changing while it was read: its next backup reads it again. */
   unstable?: boolean;
 }
@@ -119,7 +123,7 @@ function validRef(ref: unknown, step: boolean): boolean {
     isCount(r.offset) &&
     isCount(r.length) &&
     HEX64.test(r.sha256) &&
-    (!step || r.kind === 'raw' || r.kind === 'delta')
+    (!step || ((r.kind === 'raw' || r.kind === 'delta') && isCount(r.size)))
   );
 }
 
@@ -137,6 +141,7 @@ export function validateEntry(value: unknown, where: string): ManifestEntry {
   if (!e || typeof e !== 'object' || typeof e.path !== 'string' || !TYPES.has(e.type)) bad('an entry has no path or type');
   if (!(e.path === '' ? e.type === 'dir' : isSafeRelativePath(e.path))) bad(`unsafe path '${e.path}'`);
   if (e.linkTo !== undefined && !isSafeRelativePath(e.linkTo)) bad(`unsafe hard link '${e.linkTo}'`);
+  if (e.links !== undefined && !isCount(e.links)) bad(`entry '${e.path}' has a malformed link count`);
   if (e.type === 'deleted') return e;
   if (!isCount(e.mode) || !isCount(e.uid) || !isCount(e.gid) || !NS.test(e.mtimeNs ?? '')) bad(`entry '${e.path}' lacks its metadata`);
   if (e.type === 'symlink' && typeof e.target !== 'string') bad(`symlink '${e.path}' has no target`);

@@ -1,8 +1,9 @@
 // restore(): rebuilds one backup (or some paths of it) into TARGET. The
 // manifest is checked whole first (its digest), then read again entry by
 // entry: every file is rebuilt into a temporary file and renamed into
-// place once its hash matched; directories get their metadata last,
-// deepest first. --path restores read only the pieces those files need.
+// place once its hash matched; a directory gets its metadata once its
+// subtree is written (memory holds only the directories on the current
+// path). --path restores read only the pieces those files need.
 import { execFile } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readdir, rename, rm, symlink, link, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -77,7 +78,10 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
   try {
     return (await readdir(dir)).length === 0;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return true;
+    // Not even --overwrite replaces TARGET itself.
+    if (code === 'ENOTDIR') throw new LibrsyncError('TARGET_NOT_EMPTY', `${dir} exists and is not a directory: restore into a directory`);
     throw err;
   }
 }
@@ -121,7 +125,7 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
   const key = manifestKey(name, chain.chain, backup.id);
 
   const destinationRoot = resolve(target);
-  if (!options.overwrite && !(await isEmptyOrMissing(destinationRoot))) {
+  if (!(await isEmptyOrMissing(destinationRoot)) && !options.overwrite) {
     throw new LibrsyncError('TARGET_NOT_EMPTY', `${target} is not empty: restore into an empty directory or use --overwrite`);
   }
 
@@ -169,22 +173,42 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
   let handled = 0;
   const progress = (): void =>
     options.onProgress?.({ phase: 'restore', files: handled, bytes: result.bytesWritten, totalBytes, path: currentPath });
-  /** Where hard-linked files went (once they are there), for their other links. */
-  const linkTargets = new Map<string, Promise<string | undefined>>();
+  /** Where hard-linked files went (once they are there), for their other links, and how many of those are still to come. */
+  const linkTargets = new Map<string, { where: Promise<string | undefined>; pending: number; sha256?: string }>();
   const leaves = new TaskWindow(FILES_IN_FLIGHT);
-  /** Directories restored, for their metadata at the end. */
-  const directories: { path: string; entry: ManifestEntry }[] = [];
   const openDirs: string[] = [];
+  type RestoredDirectory = { relative: string; destination: string; entry: ManifestEntry };
+  /** Restored directories on the current path, outermost first: each gets its metadata when it closes. */
+  const openRestored: RestoredDirectory[] = [];
+  /** Closed directories without search permission: set last, or later hard links could not reach into them. */
+  const deferred: RestoredDirectory[] = [];
+  const setDirectory = (dir: RestoredDirectory): Promise<void> => applyMetadata(dir.destination, dir.entry, (m) => warnings.add(dir.entry.path, m));
+  const closeDirectory = async (dir: RestoredDirectory): Promise<void> => {
+    if ((dir.entry.mode! & 0o100) === 0) {
+      deferred.push(dir);
+      return;
+    }
+    // Manifest order puts every later path outside it: only the tasks running now can still write inside.
+    const inside = leaves.settledSoFar();
+    await leaves.add(async () => {
+      await inside;
+      await setDirectory(dir);
+    });
+  };
 
   try {
     for await (const entry of new ManifestReader(store.readObject(key), key).entries()) {
       options.signal?.throwIfAborted();
       if (entry.type === 'deleted') continue;
       // Each path's parent must be a directory of this manifest (no writing through a symlink).
-      while (openDirs.length && !isWithin(entry.path, openDirs[openDirs.length - 1])) openDirs.pop();
+      while (openDirs.length && !isWithin(entry.path, openDirs[openDirs.length - 1])) {
+        const closed = openDirs.pop();
+        if (openRestored.length && openRestored[openRestored.length - 1].relative === closed) await closeDirectory(openRestored.pop()!);
+      }
       const parent = entry.path.includes('/') ? entry.path.slice(0, entry.path.lastIndexOf('/')) : entry.path === '' ? undefined : '';
+      // A single-file SOURCE has entries of one component only; anything deeper would write through what is not a directory.
       const rootIsFile = backup.header.source.kind === 'file';
-      if (parent !== undefined && !rootIsFile && openDirs[openDirs.length - 1] !== parent) {
+      if (rootIsFile ? parent !== '' : parent !== undefined && openDirs[openDirs.length - 1] !== parent) {
         throw manifestCorrupt(key, `'${entry.path}' is not inside a directory of the backup`);
       }
       if (entry.type === 'dir') openDirs.push(entry.path);
@@ -197,15 +221,27 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
       }
       if (entry.type === 'dir') {
         if (!(await clearWay(destination, true))) await mkdir(destination, { mode: 0o700 });
-        directories.push({ path: destination, entry });
+        openRestored.push({ relative: entry.path, destination, entry });
         result.dirs++;
         handled++;
+        progress();
       } else if (choice === 'yes') {
         let placed: ((where: string | undefined) => void) | undefined;
-        if (entry.hardLinked && entry.linkTo === undefined) linkTargets.set(entry.path, new Promise((resolve) => (placed = resolve)));
+        // The first restored path of an inode is where its other links go: the inode's first path, or
+        // the first selected one when --path left that out.
+        const group = entry.linkTo ?? (entry.hardLinked ? entry.path : undefined);
+        const known = group === undefined ? undefined : linkTargets.get(group);
+        // Linked only to the same content: what is linked is not hash-checked again.
+        const linkedTo = known?.sha256 === entry.sha256 ? known?.where : undefined;
+        // Forgotten at its last link; a stand-in for an unselected first path (or an old manifest) does not know the count.
+        if (known && --known.pending <= 0) linkTargets.delete(group!);
+        if (group !== undefined && !known) {
+          const pending = entry.linkTo === undefined && entry.links !== undefined ? entry.links - 1 : Infinity;
+          linkTargets.set(group, { where: new Promise((resolve) => (placed = resolve)), pending, sha256: entry.sha256 });
+        }
         await leaves.add(async () => {
           try {
-            if (await restoreLeaf(entry, destination)) await applyMetadata(destination, entry, (m) => warnings.add(entry.path, m));
+            if (await restoreLeaf(entry, destination, linkedTo)) await applyMetadata(destination, entry, (m) => warnings.add(entry.path, m));
             placed?.(destination);
           } catch (err) {
             placed?.(undefined);
@@ -219,11 +255,9 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
     await leaves.drain();
     // The scratch directory goes first: removing it later would touch TARGET's time.
     await rm(scratch, { recursive: true, force: true });
-    // Deepest first: the reverse of manifest order puts every directory after its contents.
-    for (let i = directories.length - 1; i >= 0; i--) {
-      const { path, entry } = directories[i];
-      await applyMetadata(path, entry, (m) => warnings.add(entry.path, m));
-    }
+    // Deepest first: closed ones (in the order they closed), then the path still open, innermost first.
+    for (const dir of deferred) await setDirectory(dir);
+    for (let i = openRestored.length - 1; i >= 0; i--) await setDirectory(openRestored[i]);
   } finally {
     await leaves.drain().catch(() => undefined); // nothing may still write once we report
     await rm(scratch, { recursive: true, force: true });
@@ -232,10 +266,10 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
   return result;
 
   /** Puts a file, symlink or FIFO in place; false when it could not be (with a warning). */
-  async function restoreLeaf(entry: ManifestEntry, destination: string): Promise<boolean> {
+  async function restoreLeaf(entry: ManifestEntry, destination: string, linkedTo: Promise<string | undefined> | undefined): Promise<boolean> {
     await clearWay(destination, false);
     if (entry.type === 'file') {
-      const linked = entry.linkTo === undefined ? undefined : await linkTargets.get(entry.linkTo);
+      const linked = await linkedTo;
       if (linked) {
         const temp = tempNameFor(destination);
         await link(linked, temp);

@@ -30,8 +30,9 @@ export interface BackupChoice {
   at?: Date;
 }
 
-function newer(a: BackupInfo, b: BackupInfo | undefined): boolean {
-  return !b || a.finished > b.finished || (a.finished.getTime() === b.finished.getTime() && (a.chain > b.chain || a.sequence > b.sequence));
+/** Commit order: by chain, then sequence. Never by recorded time, which a clock set back would reorder. */
+function newer(a: { chain: ChainInfo; backup: BackupInfo }, b: { chain: ChainInfo; backup: BackupInfo } | undefined): boolean {
+  return !b || a.chain.number > b.chain.number || (a.chain.number === b.chain.number && a.backup.sequence > b.backup.sequence);
 }
 
 export function selectBackup(chains: readonly ChainInfo[], name: string, choice: BackupChoice = {}): { chain: ChainInfo; backup: BackupInfo } {
@@ -40,7 +41,7 @@ export function selectBackup(chains: readonly ChainInfo[], name: string, choice:
     for (const backup of chain.backups) {
       if (choice.level !== undefined && backup.level !== choice.level) continue;
       if (choice.at !== undefined && backup.finished > choice.at) continue;
-      if (newer(backup, best?.backup)) best = { chain, backup };
+      if (newer({ chain, backup }, best)) best = { chain, backup };
     }
   }
   // A damaged manifest newer than the choice (at its level, if one was asked) was probably what was wanted: say so rather than restore an older one.

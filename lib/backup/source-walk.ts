@@ -26,6 +26,13 @@ function decodeName(raw: Buffer): string | undefined {
   return Buffer.from(name, 'utf8').equals(raw) ? name : undefined;
 }
 
+/** Printable ASCII as is, every other byte as \xNN: the name as `ls -b` shows it, so it can be found. */
+function escapedBytes(raw: Buffer): string {
+  let out = '';
+  for (const byte of raw) out += byte >= 0x20 && byte < 0x7f && byte !== 0x5c ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
+  return out;
+}
+
 export async function* walkSource(root: string, excluded: PathMatcher, onProblem: (p: WalkProblem) => void): AsyncGenerator<WalkedPath> {
   const rootStat = await lstat(root, { bigint: true });
   if (!rootStat.isDirectory()) {
@@ -48,7 +55,7 @@ async function* walkDirectory(dir: string, relative: string, excluded: PathMatch
   const names: string[] = [];
   for (const r of raw) {
     const name = decodeName(r);
-    if (name === undefined) onProblem({ path: relative, message: `skipped a name that is not valid UTF-8: ${JSON.stringify(r.toString('latin1'))}` });
+    if (name === undefined) onProblem({ path: relative, message: `skipped a name that is not valid UTF-8: '${escapedBytes(r)}'` });
     else names.push(name);
   }
   names.sort(compareNames);

@@ -18,6 +18,11 @@ export class TaskWindow {
     this.throwIfFailed();
   }
 
+  /** Settles once every task started so far has (never throws). */
+  async settledSoFar(): Promise<void> {
+    await Promise.allSettled([...this.running]);
+  }
+
   /** Waits for everything started; throws the first failure. */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.running]);

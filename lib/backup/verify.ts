@@ -136,7 +136,7 @@ async function verifyBackup(
       signal?.throwIfAborted();
       if (entry.type !== 'file') continue;
       const pieces: RecipeStep[] = [...entry.recipe!];
-      if (entry.signature) pieces.push({ ...entry.signature, kind: 'raw' });
+      if (entry.signature) pieces.push({ ...entry.signature, kind: 'raw', size: entry.signature.length });
       for (const piece of pieces) {
         const report = (code: string, message: string): void => problem({ name, backup: backup.id, path: entry.path, code, message });
         const owner = bases.get(piece.backup);

@@ -1,6 +1,7 @@
 // `list STORE`: chains, levels, times, file counts and stored bytes; with
 // --files, the entries of one backup (streamed; with --json one JSON
 // object per entry, then the summary).
+import { Writable } from 'node:stream';
 import { list, listFiles } from '../backup/list';
 import { ManifestEntry } from '../backup/manifest';
 import { CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
@@ -24,6 +25,24 @@ function fileLine(e: ManifestEntry): string {
   return `${e.type.padEnd(7)} ${mode} ${size} ${isoNanoseconds(e.mtimeNs!)} ${e.path === '' ? '.' : e.path}${extra}`;
 }
 
+/** Resolves when `stream` drained; rejects if it fails or closes first (a reader that went away). */
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error): void => {
+      stream.off('drain', onDrain);
+      stream.off('error', done);
+      stream.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = (): void => done();
+    const onClose = (): void => done(new Error('stdout closed'));
+    stream.on('drain', onDrain);
+    stream.on('error', done);
+    stream.on('close', onClose);
+  });
+}
+
 async function runList(context: CommandContext): Promise<CommandOutcome> {
   const [store] = context.args;
   const { values, options, io } = context;
@@ -31,7 +50,8 @@ async function runList(context: CommandContext): Promise<CommandOutcome> {
   if (values.files) {
     let count = 0;
     for await (const entry of listFiles(store, { name: values.name, level: values.level })) {
-      io.stdout.write(options.json ? `${JSON.stringify(entry)}\n` : `${fileLine(entry)}\n`);
+      // A slow reader (a pager) holds the listing back: the manifest is never queued whole in memory.
+      if (!io.stdout.write(options.json ? `${JSON.stringify(entry)}\n` : `${fileLine(entry)}\n`)) await drained(io.stdout);
       count++;
     }
     return { summary: { entries: count }, statistics: [] };
