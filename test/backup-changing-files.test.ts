@@ -1,7 +1,7 @@
 // A file that changes while it is read: read again; if it keeps changing,
 // stored as read (data, hash and signature agree), flagged, reported, and
 // read again by the next backup. Also: --exclude patterns.
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalDirectoryStore, ManifestEntry, backup, listFiles, restore } from '../lib/backup';
 import { BUFFERED_MAX_BYTES, captureFile } from '../lib/backup/file-capture';
@@ -163,5 +163,31 @@ describeNative('files changing during a backup', () => {
     for await (const e of listFiles(store, {})) paths.push(e.path);
     expect(paths).toEqual(['', 'data', 'data/x.txt']);
     expect(second.counts.filesRead).toBe(0);
+  });
+
+  it('never backs up a store inside SOURCE when SOURCE is reached through a symlink', async () => {
+    const real = scratch.path('real-src');
+    mkdirSync(real);
+    writeFileSync(join(real, 'x.txt'), 'x');
+    const viaLink = scratch.path('linked-src');
+    symlinkSync(real, viaLink);
+    const store = join(real, 'backups'); // the same directory as linked-src/backups
+    await backup(viaLink, store, {});
+    await backup(viaLink, store, {});
+    const paths: string[] = [];
+    for await (const e of listFiles(store, {})) paths.push(e.path);
+    expect(paths).toEqual(['', 'x.txt']);
+  });
+
+  it('follows a SOURCE that is a symlink to a file, and restores it under the name given', async () => {
+    const real = scratch.path('db-2026.sqlite');
+    writeFileSync(real, 'rows');
+    const link = scratch.path('current.sqlite');
+    symlinkSync(real, link);
+    const store = scratch.path('single-link-store');
+    await backup(link, store, {});
+    const target = scratch.path('single-link-out');
+    await restore(store, target, {});
+    expect(readFileSync(join(target, 'current.sqlite'), 'utf8')).toBe('rows');
   });
 });

@@ -3,8 +3,8 @@
 // comparePaths), so memory does not grow with the tree. Objects go into the
 // backup's own directory; the manifest, written last, is the commit.
 import { BigIntStats } from 'node:fs';
-import { lstat, readlink } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { lstat, readlink, realpath } from 'node:fs/promises';
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { LibrsyncError } from '../errors';
 import { BackupInfo, ChainInfo, readChains } from './catalog';
 import { EngineOptions, WarningLog, BackupWarning, streamOptions } from './engine-options';
@@ -295,10 +295,17 @@ class BackupRun {
   }
 }
 
-/** A store inside SOURCE (`backup . ./backups`) is never backed up into itself. */
-function withoutStore(excluded: PathMatcher, root: string, store: BackupStore): PathMatcher {
-  const inside = relative(root, store.location);
-  if (!store.location.startsWith('/') || inside === '' || inside.startsWith('..') || isAbsolute(inside)) return excluded;
+/**
+ * A store inside SOURCE (`backup . ./backups`) is never backed up into
+ * itself. Both paths are compared after resolving symlinks, so a SOURCE
+ * reached through a link (/data -> /mnt/data, store /mnt/data/backups)
+ * is caught too.
+ */
+async function withoutStore(excluded: PathMatcher, root: string, store: BackupStore): Promise<PathMatcher> {
+  if (!store.location.startsWith('/')) return excluded;
+  const [realRoot, realStore] = await Promise.all([realpath(root), realpath(store.location)]);
+  const inside = relative(realRoot, realStore);
+  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return excluded;
   const storePath = inside.split(sep).join('/');
   return (path) => path === storePath || excluded(path);
 }
@@ -312,14 +319,17 @@ function parentEntries(store: BackupStore, plan: LevelPlan): AsyncIterator<Manif
 
 export async function backup(source: string, storeArgument: StoreArgument, options: BackupOptions = {}): Promise<BackupResult> {
   const store = openStoreArgument(storeArgument);
-  const root = resolve(source);
+  const given = resolve(source);
+  // SOURCE itself may be a symlink (/srv/current -> /srv/release-7): the
+  // user named it, so it is followed; its name and path stay as given.
+  const root = (await lstat(given)).isSymbolicLink() ? await realpath(given) : given;
   const rootStat = await lstat(root);
   if (!rootStat.isDirectory() && !rootStat.isFile()) {
     throw new LibrsyncError('BACKUP_SOURCE_UNSUPPORTED', `${source} is neither a directory nor a regular file`);
   }
-  const excluded = withoutStore(compileExcludes(options.exclude ?? []), root, store);
-  const name = checkName(options.name ?? defaultName(root));
+  const name = checkName(options.name ?? defaultName(given));
   await store.open({ create: true });
+  const excluded = await withoutStore(compileExcludes(options.exclude ?? []), root, store);
   const lock = await store.lock();
   try {
     const chains = await readChains(store, name);
@@ -338,14 +348,14 @@ export async function backup(source: string, storeArgument: StoreArgument, optio
       now,
     );
     const chain = plan.newChain ? chainId(Math.max(0, ...chains.map((c) => c.number)) + 1) : plan.chain.chain;
-    return await runBackup(root, rootStat.isDirectory() ? 'dir' : 'file', store, name, chain, plan, excluded, now, options);
+    return await runBackup({ root, given }, rootStat.isDirectory() ? 'dir' : 'file', store, name, chain, plan, excluded, now, options);
   } finally {
     await lock.release();
   }
 }
 
 async function runBackup(
-  root: string,
+  { root, given }: { root: string; given: string },
   kind: 'dir' | 'file',
   store: BackupStore,
   name: string,
@@ -370,7 +380,7 @@ async function runBackup(
     started: now.toISOString(),
     chainStarted: plan.newChain ? now.toISOString() : plan.chain.backups[0].header.started,
     blockSize: plan.blockSize,
-    source: { path: root, kind, name: root.split('/').pop() ?? '' },
+    source: { path: given, kind, name: given.split('/').pop() ?? '' },
     exclude: options.exclude ?? [],
   };
   const manifest = new ManifestWriter(store.writeObject(manifestKey(name, chain, id)), header);
@@ -402,7 +412,7 @@ async function runBackup(
     const nextPrevious = async (): Promise<ManifestEntry | undefined> => (previous ? (await previous.next()).value ?? undefined : undefined);
     let pending = await nextPrevious();
     const onProblem = (p: { path: string; message: string }): void => run.warnings.add(p.path, p.message);
-    for await (const item of walkSource(root, excluded, onProblem)) {
+    for await (const item of walkSource(root, excluded, onProblem, basename(given))) {
       signal.throwIfAborted();
       while (pending && comparePaths(pending.path, item.path) < 0) {
         await gone(pending);

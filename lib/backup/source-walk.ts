@@ -33,10 +33,11 @@ function escapedBytes(raw: Buffer): string {
   return out;
 }
 
-export async function* walkSource(root: string, excluded: PathMatcher, onProblem: (p: WalkProblem) => void): AsyncGenerator<WalkedPath> {
+/** `fileName`: what a single-file SOURCE is called in the backup (the name the user gave, if that was a symlink). */
+export async function* walkSource(root: string, excluded: PathMatcher, onProblem: (p: WalkProblem) => void, fileName = basename(root)): AsyncGenerator<WalkedPath> {
   const rootStat = await lstat(root, { bigint: true });
   if (!rootStat.isDirectory()) {
-    yield { path: basename(root), absolute: root, stat: rootStat };
+    yield { path: fileName, absolute: root, stat: rootStat };
     return;
   }
   yield { path: '', absolute: root, stat: rootStat };
