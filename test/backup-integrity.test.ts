@@ -11,6 +11,13 @@ import { LocalDirectoryStore, ManifestEntry, RecipeStep, backup, list, listFiles
 import { ObjectWriter } from '../lib/backup/store';
 import { randomBytesSeeded, scratchDir } from './support/files';
 import { describeNative } from './support/requirements';
+
+/** A crafted manifest body with a trailer whose digest matches it (as the writer computes it: lines, then the trailer's own fields). */
+function sealed(body: string, trailer: Record<string, unknown>): string {
+  const { sha256: _old, ...fields } = trailer;
+  const sha256 = createHash('sha256').update(body).update(JSON.stringify(fields)).digest('hex');
+  return `${body}${JSON.stringify({ ...fields, sha256 })}\n`;
+}
 import { snapshotTree, digestOf } from './support/tree-snapshot';
 
 const NAME = 'damage';
@@ -98,7 +105,7 @@ describeNative('store damage', () => {
     });
     const body = edited.map((l) => `${l}\n`).join('');
     const trailer = JSON.parse(readFileSync(path, 'utf8').split('\n').slice(-2)[0]);
-    writeFileSync(path, `${body}${JSON.stringify({ ...trailer, sha256: createHash('sha256').update(body).digest('hex') })}\n`);
+    writeFileSync(path, sealed(body, trailer));
     await expect(restore(store, scratch.path('bomb'), { paths: ['big.bin'] })).rejects.toMatchObject({
       code: 'BACKUP_CORRUPT',
       message: expect.stringMatching(/'big.bin': its delta stored by level 1 \(000001-L1\) is corrupt/),
@@ -119,9 +126,23 @@ describeNative('store damage', () => {
     const link = { path: 'a', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtimeNs: '0', target: outside };
     const body = [lines[0], JSON.stringify(link), JSON.stringify({ ...real, path: 'a/evil' }), lines[1]].map((l) => `${l}\n`).join('');
     const trailer = JSON.parse(lines[2]);
-    writeFileSync(path, `${body}${JSON.stringify({ ...trailer, sha256: createHash('sha256').update(body).digest('hex') })}\n`);
+    writeFileSync(path, sealed(body, trailer));
     await expect(restore(store, join(dir, 'out'), {})).rejects.toMatchObject({ code: 'BACKUP_CORRUPT' });
     expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it('detects a trailer whose counts or pack sizes were altered (the digest covers them)', async () => {
+    const { store } = await twoLevels();
+    const path = manifestPath(store, '000001-L1');
+    const lines = readFileSync(path, 'utf8').split('\n');
+    const trailer = JSON.parse(lines[lines.length - 2]);
+    trailer.counts.filesRead += 1;
+    lines[lines.length - 2] = JSON.stringify(trailer);
+    writeFileSync(path, lines.join('\n'));
+    await expect(restore(store, scratch.path(`case-${counter++}`), {})).rejects.toMatchObject({
+      code: 'BACKUP_CORRUPT',
+      message: expect.stringContaining('its digest does not match its contents'),
+    });
   });
 
   it('reads a trailer longer than the edge it first reads (a backup of thousands of packs)', async () => {
@@ -158,7 +179,7 @@ describeNative('store damage', () => {
     });
     const body = edited.map((l) => `${l}\n`).join('');
     const trailer = JSON.parse(lines[lines.length - 1]);
-    writeFileSync(path, `${body}${JSON.stringify({ ...trailer, sha256: createHash('sha256').update(body).digest('hex') })}\n`);
+    writeFileSync(path, sealed(body, trailer));
     const target = join(dir, 'out');
     await restore(store, target, {});
     expect(readFileSync(join(target, 'b'), 'utf8')).toBe('the content of b\n');

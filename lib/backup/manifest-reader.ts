@@ -51,7 +51,9 @@ export class ManifestReader {
           this.header = validateHeader(value, this.where);
         } else if (isTrailer(value)) {
           if (line[line.length - 1] !== 10) throw manifestCorrupt(this.where, 'truncated');
-          if (value.sha256 !== digest.digest('hex')) throw manifestCorrupt(this.where, 'its digest does not match its contents');
+          const { sha256, ...fields } = value;
+          digest.update(JSON.stringify(fields));
+          if (sha256 !== digest.digest('hex')) throw manifestCorrupt(this.where, 'its digest does not match its contents');
           this.trailer = value;
           continue;
         } else {

@@ -31,6 +31,8 @@ export class ManifestWriter {
 
   /** Writes the trailer and waits until the manifest is durable under its key. */
   async finish(trailer: Omit<ManifestTrailer, 'sha256'>): Promise<void> {
+    // The digest covers the trailer's own fields too (counts, packs, times).
+    this.digest.update(JSON.stringify(trailer));
     const text = `${JSON.stringify({ ...trailer, sha256: this.digest.digest('hex') })}\n`;
     this.bytes += Buffer.byteLength(text);
     const finished = once(this.output, 'finish');

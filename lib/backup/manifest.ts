@@ -98,7 +98,7 @@ export interface ManifestTrailer {
   counts: BackupCounts;
   /** Pack objects this backup wrote, with their sizes. */
   packs: Record<string, number>;
-  /** SHA-256 of every byte before this line. */
+  /** SHA-256 of every byte before this line, then of this line's other fields (as JSON, in this order). */
   sha256: string;
 }
 
