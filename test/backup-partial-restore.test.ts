@@ -123,6 +123,15 @@ describeNative('partial restore', () => {
     expect({ ...rest, '.': { ...rest['.'], mtime: root.mtime } }).toEqual({ ...expected, '.': root });
   });
 
+  it('with --overwrite, clears the scratch directory a killed restore left in TARGET, and nothing like it', async () => {
+    const target = scratch.path('after-kill');
+    mkdirSync(join(target, '.librsync-restore-Ab12Cd'), { recursive: true });
+    writeFileSync(join(target, '.librsync-restore-Ab12Cd', 'intermediate'), randomBytesSeeded(1000, 1));
+    mkdirSync(join(target, '.librsync-restore-notours'), { recursive: true });
+    await restore(storeDir, target, { overwrite: true });
+    expect(readdirSync(target).filter((n) => n.startsWith('.librsync-restore-'))).toEqual(['.librsync-restore-notours']);
+  });
+
   it('refuses a TARGET that is a file, with or without --overwrite, and leaves it alone', async () => {
     const target = scratch.path('target-file');
     writeFileSync(target, 'a file, not a directory');

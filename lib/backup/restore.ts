@@ -105,6 +105,20 @@ async function clearWay(path: string, forDirectory: boolean): Promise<boolean> {
   return false;
 }
 
+/** Where a restore keeps the intermediate versions of the file it is rebuilding. */
+const SCRATCH_PREFIX = '.librsync-restore-';
+
+/**
+ * A restore that was killed leaves its scratch directory (intermediate
+ * versions, maybe large) in TARGET; the next restore there (--overwrite)
+ * removes it. Only names mkdtemp made from our prefix are touched.
+ */
+async function removeOldScratch(root: string): Promise<void> {
+  const names = await readdir(root);
+  const ours = names.filter((n) => n.startsWith(SCRATCH_PREFIX) && /^[A-Za-z0-9]{6}$/.test(n.slice(SCRATCH_PREFIX.length)));
+  await Promise.all(ours.map((n) => rm(join(root, n), { recursive: true, force: true })));
+}
+
 function tempNameFor(path: string): string {
   const slash = path.lastIndexOf('/');
   return `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${randomBytes(6).toString('hex')}.tmp`;
@@ -141,7 +155,8 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
   if (missing?.length) throw new LibrsyncError('BACKUP_NOT_FOUND', `not in backup ${backup.chain}/${backup.id}: ${missing.join(', ')}`);
 
   await mkdir(destinationRoot, { recursive: true });
-  const scratch = await mkdtemp(join(destinationRoot, '.librsync-restore-'));
+  await removeOldScratch(destinationRoot);
+  const scratch = await mkdtemp(join(destinationRoot, SCRATCH_PREFIX));
   const warnings = new WarningLog(options.onWarning);
   const result: RestoreResult = {
     name,
