@@ -266,6 +266,27 @@ describeNative('store damage', () => {
     expect((await list(store)).names[0].chains[0].problem).toMatch(/truncated/);
   });
 
+  it('does not load a previous signature longer than its file could have, whatever its digest says', async () => {
+    const { src, store } = await twoLevels();
+    const path = manifestPath(store, '000001-L1');
+    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+    const body = lines
+      .slice(0, -1)
+      .map((line) => {
+        const value = JSON.parse(line) as ManifestEntry;
+        if (value.path !== 'big.bin') return line;
+        return JSON.stringify({ ...value, signature: { ...value.signature!, length: 1 << 30 } });
+      })
+      .map((l) => `${l}\n`)
+      .join('');
+    writeFileSync(path, sealed(body, JSON.parse(lines[lines.length - 1])));
+    writeFileSync(join(src, 'big.bin'), Buffer.concat([readFileSync(join(src, 'big.bin')), Buffer.from('tail')]));
+    const warnings: string[] = [];
+    await backup(src, store, { name: NAME, onWarning: (w) => warnings.push(`${w.path}: ${w.message}`) });
+    expect(warnings).toEqual([expect.stringMatching(/^big.bin: previous signature unusable, stored whole: its 1073741824 bytes are more than/)]);
+    expect((await entry(store, 'big.bin', 2)).recipe!.map((s) => s.kind)).toEqual(['raw']);
+  });
+
   it('stores a file whole, with a warning, when its previous signature is damaged', async () => {
     const { src, store } = await twoLevels();
     const sig = (await entry(store, 'big.bin', 1)).signature!;

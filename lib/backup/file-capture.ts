@@ -65,6 +65,13 @@ export function sameVersion(a: BigIntStats, b: BigIntStats): boolean {
 async function previousSignature(ctx: CaptureContext, previous: ManifestEntry | undefined): Promise<SignatureSet | undefined> {
   const ref = previous?.type === 'file' ? previous.signature : undefined;
   if (!ref || !previous?.recipe?.length) return undefined;
+  // A signature is 12 bytes plus at most 36 per block of the version it describes:
+  // anything longer is damage (or a crafted store), not something to load.
+  const longest = 12 + Math.ceil((previous.size ?? 0) / ctx.blockSize) * 36;
+  if (ref.length > longest) {
+    ctx.warn(`previous signature unusable, stored whole: its ${ref.length} bytes are more than a signature of ${previous.size} bytes can have`);
+    return undefined;
+  }
   const check = new DigestStream({
     sha256: ref.sha256,
     length: ref.length,
