@@ -12,12 +12,7 @@ import { ObjectWriter } from '../lib/backup/store';
 import { randomBytesSeeded, scratchDir } from './support/files';
 import { describeNative } from './support/requirements';
 
-/** A crafted manifest body with a trailer whose digest matches it (as the writer computes it: lines, then the trailer's own fields). */
-function sealed(body: string, trailer: Record<string, unknown>): string {
-  const { sha256: _old, ...fields } = trailer;
-  const sha256 = createHash('sha256').update(body).update(JSON.stringify(fields)).digest('hex');
-  return `${body}${JSON.stringify({ ...fields, sha256 })}\n`;
-}
+import { sealed } from './support/manifest-seal';
 import { snapshotTree, digestOf } from './support/tree-snapshot';
 
 const NAME = 'damage';

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { BackupOptions, BackupResult, backup, list, prune, restore } from '../lib/backup';
 import { randomBytesSeeded, scratchDir } from './support/files';
 import { digestOf } from './support/tree-snapshot';
+import { withTrailer } from './support/manifest-seal';
 import { describeNative } from './support/requirements';
 
 describeNative('level policy and prune', () => {
@@ -103,11 +104,12 @@ describeNative('level policy and prune', () => {
     await backup(c.src, c.store, { name: 'p', level: 0 }); // chain 2
     // Chain 2's level 0 was committed last, by a clock that had been set back a day.
     const manifest = join(c.store, 'backups', 'p', 'chain-000002', '000000-L0', 'manifest.jsonl');
-    const lines = readFileSync(manifest, 'utf8').split('\n');
-    const trailer = JSON.parse(lines[lines.length - 2]);
-    trailer.finished = new Date(Date.parse(trailer.finished) - 86400e3).toISOString();
-    lines[lines.length - 2] = JSON.stringify(trailer);
-    writeFileSync(manifest, lines.join('\n'));
+    writeFileSync(
+      manifest,
+      withTrailer(readFileSync(manifest, 'utf8'), (trailer) => {
+        trailer.finished = new Date(Date.parse(trailer.finished as string) - 86400e3).toISOString();
+      }),
+    );
     const restored = await restore(c.store, join(c.src, '..', 'out'), {});
     expect([restored.chain, restored.id]).toEqual(['chain-000002', '000000-L0']);
     expect(digestOf(join(c.src, '..', 'out', 'f.bin'))).toBe(digestOf(join(c.src, 'f.bin')));
