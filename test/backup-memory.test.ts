@@ -80,9 +80,11 @@ describeNative('backup memory', () => {
     const store = JSON.stringify(scratch.path('store-links'));
     const growth = liveHeapGrowthMiB(`lib.backup(${JSON.stringify(src)}, ${store}, { onProgress })`);
     expect(growth).toBeLessThan(2);
-    // Restore keeps where each inode went (~300 bytes) for its other links: ~0.7 MiB over the measured part if kept to the end.
+    // Restore keeps where each inode went (~300 bytes) for its other links: kept to the end, that measured
+    // about 0.96 MiB over the sampled part; released, 0.3 to 0.42 MiB (noise from buffers and code), so
+    // the bound sits between the two.
     const restoreGrowth = liveHeapGrowthMiB(`lib.restore(${store}, ${JSON.stringify(scratch.path('links-out'))}, { onProgress })`);
-    expect(restoreGrowth).toBeLessThan(0.4);
+    expect(restoreGrowth).toBeLessThan(0.65);
   });
 
   it('restores 6,000 directories holding only those on the current path', async () => {
