@@ -107,6 +107,7 @@ export class JsPatchJob extends JsJob {
     const position = readUint(g, 0, positionWidth);
     const length = readUint(g, positionWidth, WIDTHS[(op - OP_COPY_BASE) & 3]);
     if (length === 0) throw this.fail('RS_CORRUPT', 'corrupt delta: a COPY of length 0');
+    if (length < 0 || position < 0) throw this.fail('RS_CORRUPT', 'corrupt delta: a COPY with a negative offset or length');
     if (position > this.basis.size || length > this.basis.size - position) {
       throw this.fail('RS_COPY_OUT_OF_RANGE', 'delta copies bytes from beyond the end of the basis');
     }
@@ -125,6 +126,7 @@ export class JsPatchJob extends JsJob {
 
   private literal(length: number, lengthWidth: number): void {
     if (length === 0) throw this.fail('RS_CORRUPT', 'corrupt delta: a LITERAL of length 0');
+    if (length < 0) throw this.fail('RS_CORRUPT', 'corrupt delta: a LITERAL of negative length');
     this.literalLeft = length;
     this.state = 'literal';
     this.counters.literalCommands++;
@@ -166,8 +168,13 @@ export class JsPatchJob extends JsJob {
   }
 }
 
-/** Big-endian unsigned integer; values past 2^53 come back as Infinity (always out of range). */
+/**
+ * Big-endian integer as librsync reads it: 8-byte fields are signed, so
+ * from 2^63 up they come back as -1 (corrupt); other values past 2^53 as
+ * Infinity (always out of range).
+ */
 function readUint(bytes: Uint8Array, offset: number, width: number): number {
+  if (width === 8 && bytes[offset] >= 0x80) return -1;
   let value = 0;
   for (let i = 0; i < width; i++) value = value * 256 + bytes[offset + i];
   return Number.isSafeInteger(value) ? value : Infinity;
