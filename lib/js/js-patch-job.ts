@@ -11,6 +11,12 @@ import { BasisSource } from './basis-source';
 import { JsJob, STEP_INPUT_BUDGET } from './js-job';
 
 const WIDTHS = [1, 2, 4, 8];
+/**
+ * Passes of the decode loop in one step (each a command or a piece of
+ * one): a delta of 1-byte commands costs per command, not per byte, and
+ * 1 MiB of them took 60-90 ms. This keeps a step to a few milliseconds.
+ */
+const MAX_PASSES_PER_STEP = 16384;
 const OP_LAST_COPY = OP_COPY_BASE + 15;
 
 type State = 'magic' | 'command' | 'parameters' | 'literal' | 'copy';
@@ -42,7 +48,8 @@ export class JsPatchJob extends JsJob {
   protected run(eof: boolean, input: Uint8Array, inOff: number, inLen: number): number | Promise<number> {
     const end = inOff + Math.min(inLen, STEP_INPUT_BUDGET);
     let pos = inOff;
-    while (!this.finished && this.tube.room > 0) {
+    for (let passes = 0; !this.finished && this.tube.room > 0; passes++) {
+      if (passes === MAX_PASSES_PER_STEP) return pos - inOff; // more next step
       if (this.state === 'copy') {
         const read = this.copy();
         if (read === null) continue;
