@@ -91,6 +91,18 @@ describe('js jobs do bounded work per step', () => {
     job.close();
   });
 
+  it('loadsig takes a bounded number of entries per step (5-byte entries took ~30 ms per MiB)', async () => {
+    const header = Buffer.from([0x72, 0x73, 0x01, 0x46, 0, 0, 0, 1, 0, 0, 0, 1]); // block 1, strong sum 1
+    const sig = Buffer.concat([header, randomBytesSeeded(5 * 200_000, 7)]);
+    const job = new JsLoadSignatureJob();
+    const first = await stepOnce(job, sig);
+    expect(first.consumed).toBeGreaterThan(12);
+    expect(first.consumed).toBeLessThanOrEqual(12 + 5 * 32768);
+    const second = await stepOnce(job, sig.subarray(first.consumed));
+    expect(second.consumed).toBeLessThanOrEqual(5 * 32768);
+    job.close();
+  });
+
   it('other callbacks run between the steps of a long delta', async () => {
     const set = await loadSignature(await signatureBuffer(randomBytesSeeded(MiB, 5)), { backend: 'js' });
     let turns = 0;
