@@ -1,6 +1,6 @@
 // Where a TypeScript patch reads COPY bytes from: memory, or a file read
 // at explicit positions (never the file position, which callers share).
-import { Stats, close, closeSync, constants, fstatSync, openSync, read, readSync } from 'node:fs';
+import { Stats, close, closeSync, constants, fstatSync, openSync, read, readFileSync, readSync } from 'node:fs';
 import { FileHandle, open } from 'node:fs/promises';
 import { LibrsyncError, paramError } from '../errors';
 
@@ -16,12 +16,29 @@ const NOT_SEEKABLE = 'basis must be a regular file or a block device';
 /** The size of a basis on `fd`: regular files and block devices only, as the native backend. */
 function seekableSize(fd: number, info: Stats): number {
   if (info.isFile()) return info.size;
-  if (info.isBlockDevice()) return deviceSize(fd);
+  if (info.isBlockDevice()) return sysfsDeviceSize(info.rdev) ?? deviceSize(fd);
   throw new LibrsyncError('RS_PARAM_ERROR', NOT_SEEKABLE, { operation: 'patch' });
 }
 
 /**
- * A block device's size (fstat says 0 and Node has no lseek): the first
+ * A block device's size from Linux's sysfs (512-byte sectors), without
+ * touching the disk; undefined elsewhere.
+ */
+function sysfsDeviceSize(rdev: number): number | undefined {
+  const dev = BigInt(rdev); // glibc's encoding of major and minor in dev_t
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  try {
+    const sectors = Number(readFileSync(`/sys/dev/block/${major}:${minor}/size`, 'latin1').trim());
+    return Number.isSafeInteger(sectors) && sectors >= 0 ? sectors * 512 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A block device's size where sysfs cannot tell (fstat says 0 and Node
+ * has no lseek): the first
  * position a one-byte read finds nothing at, by doubling then bisecting.
  */
 export function deviceSize(fd: number): number {
