@@ -7,7 +7,7 @@ import { ByteSource, toReadable } from './byte-source';
 import { paramError } from './errors';
 import { Job } from './job';
 import { JobStream, JobStreamOptions } from './job-stream';
-import { BasisSource, FileBasis, MemoryBasis } from './js/basis-source';
+import { BASIS_OPEN_FLAGS, BasisSource, FileBasis, MemoryBasis } from './js/basis-source';
 import { JsDeltaJob } from './js/js-delta-job';
 import { JsLoadSignatureJob } from './js/js-loadsig-job';
 import { JsPatchJob } from './js/js-patch-job';
@@ -85,7 +85,7 @@ export function patch(basis: PatchBasis, options: PatchStreamOptions = {}): JobS
     if (!native) return new JobStream(jsJob(FileBasis.open(basis)), true, streamOptions);
     // The job keeps its own duplicate of the descriptor; ours closes at once.
     const opening = (async () => {
-      const handle = await open(basis, 'r');
+      const handle = await open(basis, BASIS_OPEN_FLAGS);
       try {
         return new NativeJob('patch', { basisFd: handle.fd, maxOutput });
       } finally {

@@ -316,6 +316,16 @@ describeEachBackendWithRdiff('bad input', () => {
       await expectPatchError(buildDelta(literalCmd(Buffer.from('x')), cmd), 'RS_CORRUPT');
     });
 
+    // librsync reads 8-byte fields as signed: from 2^63 up they are negative, hence corrupt.
+    it.each([
+      ['literal 0x44 len 2^63', Buffer.from([0x44, 0x80, 0, 0, 0, 0, 0, 0, 1, 0x78])],
+      ['copy 8-byte offset 2^63', copyCmd(2n ** 63n, 1, 8, 1)],
+      ['copy 8-byte len 2^64-1', copyCmd(0, 2n ** 64n - 1n, 1, 8)],
+      ['copy 8-byte offset and len 2^64-1', copyCmd(2n ** 64n - 1n, 2n ** 64n - 1n, 8, 8)],
+    ])('8-byte field with the top bit set: %s -> RS_CORRUPT', async (_name, cmd) => {
+      await expectPatchError(buildDelta(literalCmd(Buffer.from('x')), cmd), 'RS_CORRUPT');
+    });
+
     describe('COPY past the end of the basis -> RS_COPY_OUT_OF_RANGE (rdiff would accept it)', () => {
       it.each([
         ['0 + 5001', 0, 5001],

@@ -68,6 +68,41 @@ describe('js jobs do bounded work per step', () => {
     job.close();
   });
 
+  // Work that scales with commands or matches rather than bytes: 1 MiB of
+  // 1-byte commands, or a match at every position of a 1-byte-block
+  // signature (a strong sum each), took 60-200 ms in one step.
+  it('patch decodes a bounded number of commands per step', async () => {
+    const tiny = Buffer.alloc(4 + 2 * 400_000, 1);
+    tiny.writeUInt32BE(0x72730236, 0); // then 400,000 one-byte LITERALs of 0x01
+    const job = new JsPatchJob(new MemoryBasis(Buffer.alloc(0)));
+    const step = await stepOnce(job, tiny);
+    expect(step.produced).toBeGreaterThan(0);
+    expect(step.produced).toBeLessThanOrEqual(16384);
+    job.close();
+  });
+
+  it('delta against tiny blocks takes a bounded number of blocks (strong sums) per step', async () => {
+    const basis = randomBytesSeeded(64 << 10, 6);
+    const set = await loadSignature(await signatureBuffer(basis, { blockLength: 1, backend: 'js' }), { backend: 'js' });
+    const job = new JsDeltaJob(set.js);
+    const step = await stepOnce(job, basis);
+    expect(step.consumed).toBeGreaterThan(0);
+    expect(step.consumed).toBeLessThanOrEqual(4096);
+    job.close();
+  });
+
+  it('loadsig takes a bounded number of entries per step (5-byte entries took ~30 ms per MiB)', async () => {
+    const header = Buffer.from([0x72, 0x73, 0x01, 0x46, 0, 0, 0, 1, 0, 0, 0, 1]); // block 1, strong sum 1
+    const sig = Buffer.concat([header, randomBytesSeeded(5 * 200_000, 7)]);
+    const job = new JsLoadSignatureJob();
+    const first = await stepOnce(job, sig);
+    expect(first.consumed).toBeGreaterThan(12);
+    expect(first.consumed).toBeLessThanOrEqual(12 + 5 * 32768);
+    const second = await stepOnce(job, sig.subarray(first.consumed));
+    expect(second.consumed).toBeLessThanOrEqual(5 * 32768);
+    job.close();
+  });
+
   it('other callbacks run between the steps of a long delta', async () => {
     const set = await loadSignature(await signatureBuffer(randomBytesSeeded(MiB, 5)), { backend: 'js' });
     let turns = 0;

@@ -1,8 +1,63 @@
 // Where a TypeScript patch reads COPY bytes from: memory, or a file read
 // at explicit positions (never the file position, which callers share).
-import { close, closeSync, fstatSync, openSync, read } from 'node:fs';
+import { Stats, close, closeSync, constants, fstatSync, openSync, read, readFileSync, readSync } from 'node:fs';
 import { FileHandle, open } from 'node:fs/promises';
 import { LibrsyncError, paramError } from '../errors';
+
+/**
+ * How a basis is opened: O_NONBLOCK so that a FIFO with no writer is
+ * opened (and then refused) instead of waiting for a writer for ever. It
+ * changes nothing for files and block devices.
+ */
+export const BASIS_OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+const NOT_SEEKABLE = 'basis must be a regular file or a block device';
+
+/** The size of a basis on `fd`: regular files and block devices only, as the native backend. */
+function seekableSize(fd: number, info: Stats): number {
+  if (info.isFile()) return info.size;
+  if (info.isBlockDevice()) return sysfsDeviceSize(info.rdev) ?? deviceSize(fd);
+  throw new LibrsyncError('RS_PARAM_ERROR', NOT_SEEKABLE, { operation: 'patch' });
+}
+
+/**
+ * A block device's size from Linux's sysfs (512-byte sectors), without
+ * touching the disk; undefined elsewhere.
+ */
+function sysfsDeviceSize(rdev: number): number | undefined {
+  const dev = BigInt(rdev); // glibc's encoding of major and minor in dev_t
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  try {
+    const sectors = Number(readFileSync(`/sys/dev/block/${major}:${minor}/size`, 'latin1').trim());
+    return Number.isSafeInteger(sectors) && sectors >= 0 ? sectors * 512 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A block device's size where sysfs cannot tell (fstat says 0 and Node
+ * has no lseek): the first
+ * position a one-byte read finds nothing at, by doubling then bisecting.
+ */
+export function deviceSize(fd: number): number {
+  const probe = new Uint8Array(1);
+  const readable = (position: number): boolean => readSync(fd, probe, 0, 1, position) === 1;
+  if (!readable(0)) return 0;
+  let low = 0; // readable
+  let high = 1; // not known readable until tested
+  while (readable(high)) {
+    low = high;
+    high *= 2;
+  }
+  while (high - low > 1) {
+    const mid = low + Math.floor((high - low) / 2);
+    if (readable(mid)) low = mid;
+    else high = mid;
+  }
+  return low + 1;
+}
 
 export interface BasisSource {
   readonly size: number;
@@ -39,38 +94,32 @@ export class FileBasis implements BasisSource {
    * close theirs at once; where neither exists it reads the caller's.
    */
   static fromFd(fd: number): FileBasis {
+    // Checked on the caller's descriptor before anything is reopened: a
+    // FIFO is never opened again (that could wait for a writer).
+    let size: number;
+    try {
+      size = seekableSize(fd, fstatSync(fd));
+    } catch (err) {
+      if (err instanceof LibrsyncError) throw err;
+      throw paramError(`basisFd is not usable: ${(err as Error).message}`);
+    }
     let own: number | undefined;
     for (const path of [`/proc/self/fd/${fd}`, `/dev/fd/${fd}`]) {
       try {
-        own = openSync(path, 'r');
+        own = openSync(path, BASIS_OPEN_FLAGS);
         break;
       } catch {
         // try the next way, or borrow the caller's descriptor
       }
     }
-    const use = own ?? fd;
-    let size: number;
-    try {
-      const info = fstatSync(use);
-      if (!info.isFile()) throw paramError('basis must be a regular file (a seekable basis is needed)');
-      size = info.size;
-    } catch (err) {
-      if (own !== undefined) closeSync(own);
-      if (err instanceof LibrsyncError) throw err;
-      throw paramError(`basisFd is not usable: ${(err as Error).message}`);
-    }
-    return new FileBasis(use, size, own);
+    return new FileBasis(own ?? fd, size, own);
   }
 
   /** A basis on a file this object opens and closes. */
   static async open(path: string): Promise<FileBasis> {
-    const handle = await open(path, 'r');
+    const handle = await open(path, BASIS_OPEN_FLAGS);
     try {
-      const info = await handle.stat();
-      if (!info.isFile()) {
-        throw new LibrsyncError('RS_PARAM_ERROR', 'basis must be a regular file (a seekable basis is needed)', { operation: 'patch' });
-      }
-      return new FileBasis(handle.fd, info.size, handle);
+      return new FileBasis(handle.fd, seekableSize(handle.fd, await handle.stat()), handle);
     } catch (err) {
       await handle.close();
       throw err;

@@ -22,6 +22,12 @@ const MAX_MISS = 32768;
  * scan, so this keeps a step to a millisecond or two.
  */
 const DELTA_STEP_BUDGET = 256 << 10; // must stay above MAX_MISS (see scanTail)
+/**
+ * Blocks' worth of input taken per step: every match costs a strong sum
+ * (about 0.7 us even for a tiny block), so with blocks of a few bytes the
+ * byte budget alone let a step run for 200 ms.
+ */
+const MAX_BLOCKS_PER_STEP = 4096;
 
 export class JsDeltaJob extends JsJob {
   readonly kind: JobKind = 'delta';
@@ -53,9 +59,11 @@ export class JsDeltaJob extends JsJob {
       this.tube.put(this.magicBytes, 0, 4);
       this.headerWritten = true;
     }
-    const take = min(inLen, DELTA_STEP_BUDGET);
+    // No cap for the slack delta (no matching): its bytes follow the slicing.
+    const matching = this.sig.blockCount > 0;
+    const take = min(inLen, DELTA_STEP_BUDGET, matching ? MAX_BLOCKS_PER_STEP * this.blockLength : inLen);
     const last = eof && take === inLen;
-    if (this.sig.blockCount === 0) {
+    if (!matching) {
       // librsync's "slack" delta: with nothing to match, each slice of
       // input becomes one literal (so its bytes depend on the slicing).
       if (take > 0) writeLiteral(this.tube, this.counters, input, inOff, inOff + take);

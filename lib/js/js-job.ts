@@ -63,12 +63,10 @@ export abstract class JsJob implements Job {
       this.outBytes += produced;
       const failure = err === null ? null : this.asLibrsyncError(err);
       const done = failure === null && this.finished && this.tube.pending === 0;
-      if (done || failure) {
-        this.ended = true;
-        this.release();
-      }
+      if (done || failure) this.releaseOnce();
       setImmediate(() => {
         this.busy = false;
+        if (this.closed) this.releaseOnce(); // close() came during the step
         callback(failure, consumed, produced, done);
       });
     };
@@ -92,22 +90,17 @@ export abstract class JsJob implements Job {
     return { ...this.counters, operation: this.kind, inBytes: this.inBytes, outBytes: this.outBytes };
   }
 
+  /** Releases now, or when the step in flight returns (see step()). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (!this.busy && !this.ended) this.release();
-    else if (this.busy) this.releaseWhenIdle();
+    if (!this.busy) this.releaseOnce();
   }
 
-  private releaseWhenIdle(): void {
-    const wait = (): void => {
-      if (this.busy) setImmediate(wait);
-      else if (!this.ended) {
-        this.ended = true;
-        this.release();
-      }
-    };
-    setImmediate(wait);
+  private releaseOnce(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.release();
   }
 
   private asLibrsyncError(err: unknown): LibrsyncError {

@@ -11,6 +11,12 @@ import { BasisSource } from './basis-source';
 import { JsJob, STEP_INPUT_BUDGET } from './js-job';
 
 const WIDTHS = [1, 2, 4, 8];
+/**
+ * Passes of the decode loop in one step (each a command or a piece of
+ * one): a delta of 1-byte commands costs per command, not per byte, and
+ * 1 MiB of them took 60-90 ms. This keeps a step to a few milliseconds.
+ */
+const MAX_PASSES_PER_STEP = 16384;
 const OP_LAST_COPY = OP_COPY_BASE + 15;
 
 type State = 'magic' | 'command' | 'parameters' | 'literal' | 'copy';
@@ -42,7 +48,8 @@ export class JsPatchJob extends JsJob {
   protected run(eof: boolean, input: Uint8Array, inOff: number, inLen: number): number | Promise<number> {
     const end = inOff + Math.min(inLen, STEP_INPUT_BUDGET);
     let pos = inOff;
-    while (!this.finished && this.tube.room > 0) {
+    for (let passes = 0; !this.finished && this.tube.room > 0; passes++) {
+      if (passes === MAX_PASSES_PER_STEP) return pos - inOff; // more next step
       if (this.state === 'copy') {
         const read = this.copy();
         if (read === null) continue;
@@ -107,6 +114,7 @@ export class JsPatchJob extends JsJob {
     const position = readUint(g, 0, positionWidth);
     const length = readUint(g, positionWidth, WIDTHS[(op - OP_COPY_BASE) & 3]);
     if (length === 0) throw this.fail('RS_CORRUPT', 'corrupt delta: a COPY of length 0');
+    if (length < 0 || position < 0) throw this.fail('RS_CORRUPT', 'corrupt delta: a COPY with a negative offset or length');
     if (position > this.basis.size || length > this.basis.size - position) {
       throw this.fail('RS_COPY_OUT_OF_RANGE', 'delta copies bytes from beyond the end of the basis');
     }
@@ -125,6 +133,7 @@ export class JsPatchJob extends JsJob {
 
   private literal(length: number, lengthWidth: number): void {
     if (length === 0) throw this.fail('RS_CORRUPT', 'corrupt delta: a LITERAL of length 0');
+    if (length < 0) throw this.fail('RS_CORRUPT', 'corrupt delta: a LITERAL of negative length');
     this.literalLeft = length;
     this.state = 'literal';
     this.counters.literalCommands++;
@@ -166,8 +175,13 @@ export class JsPatchJob extends JsJob {
   }
 }
 
-/** Big-endian unsigned integer; values past 2^53 come back as Infinity (always out of range). */
+/**
+ * Big-endian integer as librsync reads it: 8-byte fields are signed, so
+ * from 2^63 up they come back as -1 (corrupt); other values past 2^53 as
+ * Infinity (always out of range).
+ */
 function readUint(bytes: Uint8Array, offset: number, width: number): number {
+  if (width === 8 && bytes[offset] >= 0x80) return -1;
   let value = 0;
   for (let i = 0; i < width; i++) value = value * 256 + bytes[offset + i];
   return Number.isSafeInteger(value) ? value : Infinity;

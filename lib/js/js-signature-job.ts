@@ -2,8 +2,9 @@
 // input its weak sum and the first strongLength bytes of its strong sum.
 // Each step gathers its complete blocks into one batch; the main thread
 // rolls their weak sums while a worker thread hashes the batch (small
-// batches, or no worker, are hashed inline). A block split across steps
-// is carried over; its weak sum is kept incrementally.
+// batches, or no worker, are hashed inline; so is a batch whose worker
+// died). A block split across steps is carried over; its weak sum is kept
+// incrementally.
 import { JobKind } from '../job';
 import { StrongHash, hashOf, rollsumOf } from '../magic';
 import { SignatureParams } from '../signature-params';
@@ -37,7 +38,7 @@ export class JsSignatureJob extends JsJob {
   private inBlock = 0;
   /** A batch whose entries are written on the next step. */
   private inFlight: PendingBatch | undefined;
-  /** Batch buffers back from the worker, for reuse. */
+  /** Batch buffers whose sums are done, for reuse. */
   private readonly spare: Uint8Array[] = [];
   private readonly batchCapacity: number;
 
@@ -114,10 +115,13 @@ export class JsSignatureJob extends JsJob {
     let sums: Uint8Array | Promise<Uint8Array>;
     if (worker) {
       const { strongLength } = this.params;
-      sums = worker.sums({ hash: this.hash, data, blockLength, strongLength }).then((result) => {
-        this.spare.push(new Uint8Array(result.data.buffer));
-        return result.sums;
-      });
+      sums = worker
+        .sums({ hash: this.hash, data, blockLength, strongLength })
+        .catch(() => this.inlineSums(data)) // the worker died: the batch is still here
+        .then((result) => {
+          this.spare.push(batch);
+          return result;
+        });
       sums.catch(() => undefined); // reported when the batch is written
     } else {
       sums = this.inlineSums(data);
@@ -132,11 +136,15 @@ export class JsSignatureJob extends JsJob {
     return this.emit(ready, last, take);
   }
 
-  /** A reused buffer, or a new one: full-sized for big inputs, just enough for small ones. */
+  /**
+   * A reused buffer, or a new one: full-sized and shared with the worker
+   * (read there in place) for big inputs, just enough for small ones.
+   */
   private batchBuffer(size: number): Uint8Array {
     const spare = this.spare.pop();
     if (spare && spare.length >= size) return spare;
-    return new Uint8Array(size >= WORKER_MIN_BATCH ? this.batchCapacity : size);
+    if (size < WORKER_MIN_BATCH) return new Uint8Array(size);
+    return new Uint8Array(new SharedArrayBuffer(this.batchCapacity));
   }
 
   /** Writes the entries of `batches` in order, synchronously when their sums are all known. */

@@ -2,13 +2,19 @@
 // a signature uses both cores: the main thread reads the input and rolls
 // the weak sums while the worker hashes. One worker per process, started
 // on first use, referenced only while it has work (it never keeps the
-// process alive); if it cannot start or dies, callers hash inline.
+// process alive); if it cannot start or dies, callers hash inline. Batches
+// live on SharedArrayBuffers: the worker reads them in place, and the
+// caller still has a batch (to hash itself) if the worker dies with it.
 import { Worker } from 'node:worker_threads';
 import { StrongHash } from '../magic';
 
 export interface StrongSumBatch {
   hash: StrongHash;
-  /** Blocks back to back; every block is blockLength long except possibly the last. */
+  /**
+   * Blocks back to back; every block is blockLength long except possibly
+   * the last. On a SharedArrayBuffer it is not copied; it must not change
+   * until the sums are back.
+   */
   data: Uint8Array;
   blockLength: number;
   strongLength: number;
@@ -30,22 +36,15 @@ parentPort.on('message', async ({ id, hash, data, blockLength, strongLength }) =
       hasher.update(data.subarray(at, Math.min(data.length, at + blockLength)));
       sums.set(hasher.digest('binary').subarray(0, strongLength), i * strongLength);
     }
-    parentPort.postMessage({ id, sums, data }, [sums.buffer, data.buffer]);
+    parentPort.postMessage({ id, sums }, [sums.buffer]);
   } catch (err) {
     parentPort.postMessage({ id, error: String(err && err.stack || err) });
   }
 });
 `;
 
-export interface StrongSumResult {
-  /** strongLength bytes per block. */
-  sums: Uint8Array;
-  /** The batch, handed back for reuse. */
-  data: Uint8Array;
-}
-
 interface Pending {
-  resolve(result: StrongSumResult): void;
+  resolve(sums: Uint8Array): void;
   reject(err: Error): void;
 }
 
@@ -58,12 +57,12 @@ class StrongSumWorker {
   constructor() {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { hashWasm: require.resolve('hash-wasm') } });
     this.worker.unref();
-    this.worker.on('message', (message: { id: number; sums?: Uint8Array; data?: Uint8Array; error?: string }) => {
+    this.worker.on('message', (message: { id: number; sums?: Uint8Array; error?: string }) => {
       const request = this.pending.get(message.id);
       if (!request) return;
       this.pending.delete(message.id);
       if (this.pending.size === 0) this.worker.unref();
-      if (message.sums && message.data) request.resolve({ sums: message.sums, data: message.data });
+      if (message.sums) request.resolve(message.sums);
       else request.reject(new Error(`strong sum worker: ${message.error}`));
     });
     const fail = (err: Error): void => {
@@ -75,17 +74,14 @@ class StrongSumWorker {
     this.worker.on('exit', (code) => fail(new Error(`strong sum worker exited with code ${code}`)));
   }
 
-  /**
-   * The sums of every block in the batch. The batch's buffer moves to the
-   * worker (no copy) and comes back with the result, for reuse.
-   */
-  sums(batch: StrongSumBatch): Promise<StrongSumResult> {
+  /** The sums of every block in the batch: strongLength bytes per block. */
+  sums(batch: StrongSumBatch): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) this.worker.ref();
       const { hash, data, blockLength, strongLength } = batch;
-      this.worker.postMessage({ id, hash, data, blockLength, strongLength }, [data.buffer as ArrayBuffer]);
+      this.worker.postMessage({ id, hash, data, blockLength, strongLength });
     });
   }
 }
