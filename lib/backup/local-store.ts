@@ -134,8 +134,16 @@ export class LocalDirectoryStore implements BackupStore {
     await fsyncDirectory(dirname(path)).catch(() => undefined);
   }
 
+  /**
+   * Makes what was written under `prefix` durable. The prefix may not exist
+   * yet: objects create their directories as they open, asynchronously, and
+   * a backup that changed nothing can reach its commit before its manifest
+   * writer has (this was a CI flake: ENOENT on the fsync).
+   */
   async sync(prefix: string): Promise<void> {
-    await fsyncDirectory(this.pathOf(prefix));
+    const path = this.pathOf(prefix);
+    await this.makeParents(path);
+    await fsyncDirectory(path);
   }
 
   lock(): Promise<StoreLock> {
