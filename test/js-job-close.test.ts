@@ -34,12 +34,22 @@ describe('closing a js job with a step in flight', () => {
       called++;
     });
     job.close();
-    const before = process.cpuUsage();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const used = process.cpuUsage(before);
-    expect((used.user + used.system) / 1000).toBeLessThan(100); // ms of CPU in 200 ms of waiting
-    expect(closed()).toBe(0); // the read still has the job's buffers
-    complete();
+    // Nothing may be scheduled while the read hangs: a poll would reschedule itself on every turn.
+    const realSetImmediate = global.setImmediate;
+    let scheduled = 0;
+    global.setImmediate = ((...args: Parameters<typeof setImmediate>) => {
+      scheduled++;
+      return realSetImmediate(...args);
+    }) as typeof setImmediate;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      global.setImmediate = realSetImmediate;
+    }
+    const closesWhileReading = closed();
+    complete(); // before asserting: a failing check must not leave the read (and any poll) hanging
+    expect(scheduled).toBe(0);
+    expect(closesWhileReading).toBe(0); // the read still had the job's buffers
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(called).toBe(1);
     expect(closed()).toBe(1);
