@@ -6,7 +6,7 @@
 import { LibrsyncError } from '../errors';
 import { BackupCounts, ManifestHeader, ManifestTrailer, isTrailer, manifestCorrupt, validateHeader } from './manifest';
 import { BackupStore } from './store';
-import { MANIFEST_OBJECT, backupPrefix, manifestKey, parseBackupId, parseChainId } from './store-keys';
+import { manifestKey, parseBackupId, parseChainId } from './store-keys';
 
 export interface BackupInfo extends Pick<ManifestHeader, 'name' | 'chain' | 'id' | 'sequence' | 'level' | 'parent' | 'blockSize'> {
   started: Date;
@@ -161,9 +161,3 @@ export function ancestry(chain: ChainInfo, backup: BackupInfo): BackupInfo[] {
   if (out[0].level !== 0) throw new LibrsyncError('BACKUP_CHAIN_BROKEN', `${chain.name}/${chain.chain}: the level 0 of ${backup.id} is missing`);
   return out;
 }
-
-export function backupPrefixOf(b: BackupInfo): string {
-  return backupPrefix(b.name, b.chain, b.id);
-}
-
-export { MANIFEST_OBJECT };

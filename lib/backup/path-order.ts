@@ -27,10 +27,3 @@ export function compareNames(a: string, b: string): number {
 export function isWithin(path: string, root: string): boolean {
   return root === '' || path === root || path.startsWith(`${root}/`);
 }
-
-/** "a/b/c" → ["a", "a/b"]: the directories that must exist before it. */
-export function ancestorsOf(path: string): string[] {
-  const out: string[] = [];
-  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
-  return out;
-}

@@ -1,6 +1,6 @@
 // Where a TypeScript patch reads COPY bytes from: memory, or a file read
 // at explicit positions (never the file position, which callers share).
-import { Stats, close, closeSync, constants, fstatSync, openSync, read, readFileSync, readSync } from 'node:fs';
+import { Stats, close, constants, fstatSync, openSync, read, readFileSync, readSync } from 'node:fs';
 import { FileHandle, open } from 'node:fs/promises';
 import { LibrsyncError, paramError } from '../errors';
 
