@@ -7,7 +7,7 @@ import { ByteSource, toReadable } from './byte-source';
 import { paramError } from './errors';
 import { Job } from './job';
 import { JobStream, JobStreamOptions } from './job-stream';
-import { BASIS_OPEN_FLAGS, BasisSource, FileBasis, MemoryBasis } from './js/basis-source';
+import { BASIS_OPEN_FLAGS, FileBasis, MemoryBasis } from './js/basis-source';
 import { JsDeltaJob } from './js/js-delta-job';
 import { JsLoadSignatureJob } from './js/js-loadsig-job';
 import { JsPatchJob } from './js/js-patch-job';
@@ -63,11 +63,9 @@ export function patch(basis: PatchBasis, options: PatchStreamOptions = {}): JobS
   }
   const streamOptions = { outputChunkSize: PATCH_OUTPUT_CHUNK, ...options };
   const native = resolveBackend(options.backend) === 'native';
-  const jsJob = (source: BasisSource | Promise<BasisSource>): Job | Promise<Job> =>
-    source instanceof Promise ? deferred(source.then((s) => new JsPatchJob(s, maxOutput))) : new JsPatchJob(source, maxOutput);
 
   if (basis instanceof Uint8Array) {
-    const job = native ? new NativeJob('patch', { basisBuffer: basis, maxOutput }) : jsJob(new MemoryBasis(basis));
+    const job = native ? new NativeJob('patch', { basisBuffer: basis, maxOutput }) : new JsPatchJob(new MemoryBasis(basis), maxOutput);
     return new JobStream(job, true, streamOptions);
   }
   let fd: number | undefined;
@@ -82,7 +80,7 @@ export function patch(basis: PatchBasis, options: PatchStreamOptions = {}): JobS
     return new JobStream(job, true, streamOptions);
   }
   if (typeof basis === 'string') {
-    if (!native) return new JobStream(jsJob(FileBasis.open(basis)), true, streamOptions);
+    if (!native) return new JobStream(deferred(FileBasis.open(basis).then((source) => new JsPatchJob(source, maxOutput))), true, streamOptions);
     // The job keeps its own duplicate of the descriptor; ours closes at once.
     const opening = (async () => {
       const handle = await open(basis, BASIS_OPEN_FLAGS);
