@@ -219,6 +219,14 @@ describeEachBackendWithRdiff('librsync CLI compared with rdiff', () => {
       expect(ours.stderr).not.toMatch(/\n\s+at /); // no stack trace
     });
 
+    test('a FIFO as the basis fails at once with 100 instead of waiting for a writer', () => {
+      execFileSync('mkfifo', [scratch.path('basis.fifo')]);
+      const r = runCli(['-f', 'patch', 'basis.fifo', 'new.delta', 'from-fifo'], { ...opts, timeoutMs: 20_000 });
+      expect(r.status).toBe(100);
+      expect(r.stderr).toMatch(/^librsync: cannot use 'basis.fifo' as the basis: it must be a regular file/);
+      expect(existsSync(scratch.path('from-fifo'))).toBe(false);
+    });
+
     test('usage errors add a hint; library errors are one line', () => {
       expect(runCli([], opts).stderr).toMatch(/^librsync: .*action.*\nTry 'librsync --help'/);
       expect(runCli(['patch', 'basis', 'corrupt.delta', '-'], opts).stderr).toMatch(/^librsync: [^\n]*corrupt[^\n]*\n$/);

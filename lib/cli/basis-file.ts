@@ -3,6 +3,7 @@
 // an I/O error (100), which we report before reading the delta.
 import { fstatSync, Stats } from 'node:fs';
 import { FileHandle, open } from 'node:fs/promises';
+import { BASIS_OPEN_FLAGS } from '../js/basis-source';
 import { PatchBasis } from '../operations';
 import { ioError } from './cli-error';
 import { CliIO } from './cli-io';
@@ -25,7 +26,8 @@ export async function openBasis(name: string, io: CliIO): Promise<BasisFile> {
     checkSeekable(fstatSync(io.stdinFd), 'stdin');
     return { basis: io.stdinFd, label: 'stdin', close: async () => undefined };
   }
-  const handle: FileHandle = await open(name, 'r');
+  // As the library opens a basis: a FIFO is refused below, not waited on for a writer.
+  const handle: FileHandle = await open(name, BASIS_OPEN_FLAGS);
   try {
     checkSeekable(await handle.stat(), name);
   } catch (err) {

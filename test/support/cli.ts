@@ -21,6 +21,8 @@ export interface RunOptions {
   stdinFile?: string;
   /** Extra environment variables. */
   env?: NodeJS.ProcessEnv;
+  /** Kill (SIGKILL) after this many ms: for runs that could hang. */
+  timeoutMs?: number;
 }
 
 function runProgram(command: string, args: readonly string[], options: RunOptions): RunResult {
@@ -32,6 +34,8 @@ function runProgram(command: string, args: readonly string[], options: RunOption
       stdio: [stdinFd ?? 'pipe', 'pipe', 'pipe'],
       maxBuffer: 1 << 30,
       env: { ...process.env, ...options.env },
+      timeout: options.timeoutMs,
+      killSignal: 'SIGKILL',
     });
     if (result.error) throw result.error;
     return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr.toString() };
