@@ -138,7 +138,7 @@ export class LocalDirectoryStore implements BackupStore {
    * Makes what was written under `prefix` durable. The prefix may not exist
    * yet: objects create their directories as they open, asynchronously, and
    * a backup that changed nothing can reach its commit before its manifest
-   * writer has (this was a CI flake: ENOENT on the fsync).
+   * writer has (seen once as an ENOENT on this fsync in a full test run).
    */
   async sync(prefix: string): Promise<void> {
     const path = this.pathOf(prefix);
