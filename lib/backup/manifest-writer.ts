@@ -2,11 +2,11 @@
 // in comparePaths order), then the trailer with the digest of all of it.
 // The object becomes visible only when finish() completes: the commit.
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { paramError } from '../errors';
 import { ManifestEntry, ManifestHeader, ManifestTrailer } from './manifest';
 import { comparePaths } from './path-order';
 import { ObjectWriter } from './store';
+import { drained, endAndFinish } from './stream-waits';
 
 export class ManifestWriter {
   private readonly digest = createHash('sha256');
@@ -26,7 +26,9 @@ export class ManifestWriter {
       throw paramError(`manifest entries out of order: '${entry.path}' after '${this.lastPath}'`);
     }
     this.lastPath = entry.path;
-    if (!this.line(entry)) await this.drained();
+    // A manifest that can no longer be written (a full disk) stops the backup now, not at its commit.
+    if (this.output.errored) throw this.output.errored;
+    if (!this.line(entry)) await drained(this.output);
   }
 
   /** Writes the trailer and waits until the manifest is durable under its key. */
@@ -35,10 +37,8 @@ export class ManifestWriter {
     this.digest.update(JSON.stringify(trailer));
     const text = `${JSON.stringify({ ...trailer, sha256: this.digest.digest('hex') })}\n`;
     this.bytes += Buffer.byteLength(text);
-    const finished = once(this.output, 'finish');
-    this.output.end(text);
     try {
-      await finished;
+      await endAndFinish(this.output, text);
     } catch (err) {
       await this.output.settled();
       throw err;
@@ -56,10 +56,5 @@ export class ManifestWriter {
     this.digest.update(text);
     this.bytes += text.length;
     return this.output.write(text);
-  }
-
-  private async drained(): Promise<void> {
-    if (this.output.destroyed) throw this.output.errored ?? new Error('manifest output closed');
-    await once(this.output, 'drain');
   }
 }

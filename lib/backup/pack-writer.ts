@@ -3,10 +3,10 @@
 // found later by (pack, offset, length) and checked by SHA-256. Packs keep
 // a tree of 100,000 files to a few store objects and a few fsyncs.
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { ObjectRef } from './manifest';
 import { BackupStore, ObjectWriter } from './store';
+import { drained, endAndFinish } from './stream-waits';
 
 /** A pack is closed at the first segment boundary past this size. */
 export const PACK_TARGET_BYTES = 256 << 20;
@@ -69,10 +69,8 @@ export class PackWriter {
     const open = this.current;
     if (!open) return;
     this.current = undefined;
-    const finished = once(open.writer, 'finish');
-    open.writer.end();
     try {
-      await finished;
+      await endAndFinish(open.writer);
     } catch (err) {
       await open.writer.settled();
       throw err;
@@ -110,7 +108,7 @@ export class PackSegment extends Writable {
     this.length += chunk.length;
     this.hash?.update(chunk);
     if (writer.write(chunk)) callback();
-    else once(writer, 'drain').then(() => callback(), callback);
+    else drained(writer).then(() => callback(), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -161,10 +159,13 @@ export class MemorySegment extends Writable {
     return {
       place: async () => {
         const segment = await pack.beginSegment(sha256 === undefined);
-        for (const chunk of this.chunks) if (!segment.write(chunk)) await once(segment, 'drain');
-        const finished = once(segment, 'finish');
-        segment.end();
-        await finished;
+        try {
+          for (const chunk of this.chunks) if (!segment.write(chunk)) await drained(segment);
+          await endAndFinish(segment);
+        } catch (err) {
+          segment.destroy();
+          throw err;
+        }
         return segment.ref(sha256);
       },
     };
