@@ -109,11 +109,21 @@ export function run(argv: readonly string[] = process.argv.slice(2)): void {
   for (const name of ['SIGINT', 'SIGTERM'] as const) {
     process.once(name, () => interruption.abort(interrupted(name)));
   }
+  // A command whose work stopped without settling (an awaited stream that
+  // never ended) lets the event loop empty: that must not look like success.
+  let settled = false;
+  process.once('beforeExit', () => {
+    if (settled) return;
+    process.stderr.write('librsync: internal error: the command stopped before it finished (please report)\n');
+    process.exitCode = 107;
+  });
   main(argv, processIO(), interruption.signal).then(
     (code) => {
+      settled = true;
       process.exitCode = brokenPipe ? BROKEN_PIPE_EXIT : code;
     },
     (err: unknown) => {
+      settled = true;
       process.stderr.write(`librsync: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
       process.exitCode = 107;
     },
