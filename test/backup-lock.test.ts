@@ -1,19 +1,28 @@
-// The store lock under contention: of several processes that find the same
-// stale lock at once, exactly one takes it over (the others see BACKUP_LOCKED).
-import { writeFileSync, readdirSync } from 'node:fs';
+// The store lock: always complete on disk (written aside, then linked into
+// place), taken over when its owner is certainly gone (no such pid, another
+// boot, a pid since reused), kept while its owner lives, and released only
+// by its owner. Of several processes finding the same stale lock at once,
+// exactly one takes it over (the others see BACKUP_LOCKED).
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { takeLockFile } from '../lib/backup/lock-file';
+import { takeLockFile, processStartTime, UNREADABLE_LOCK_GRACE_MS } from '../lib/backup/lock-file';
 import { scratchDir } from './support/files';
 
 describe('store lock', () => {
   const scratch = scratchDir('librsync-backup-lock-');
   afterAll(() => scratch.remove());
+  let round = 0;
+  const lockPath = (): string => scratch.path(`lock-${round++}`);
+  const age = (path: string, ms: number): void => {
+    const when = (Date.now() - ms) / 1000;
+    utimesSync(path, when, when);
+  };
 
   it('lets exactly one of three takers replace a stale lock', async () => {
     const holders: number[] = [];
-    for (let round = 0; round < 40; round++) {
-      const path = scratch.path(`lock-${round}`);
+    for (let i = 0; i < 40; i++) {
+      const path = lockPath();
       writeFileSync(path, JSON.stringify({ pid: 999_999_999, host: hostname(), since: 'then' })); // no such process
       const results = await Promise.allSettled([takeLockFile(path), takeLockFile(path), takeLockFile(path)]);
       holders.push(results.filter((r) => r.status === 'fulfilled').length);
@@ -24,5 +33,93 @@ describe('store lock', () => {
     }
     expect(holders.filter((n) => n !== 1)).toEqual([]);
     expect(readdirSync(scratch.dir)).toEqual([]);
+  });
+
+  it('writes a complete owner record, readable by its owner only', async () => {
+    const path = lockPath();
+    const lock = await takeLockFile(path);
+    const owner = JSON.parse(readFileSync(path, 'utf8'));
+    expect(owner).toMatchObject({ pid: process.pid, host: hostname(), id: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(owner.start).toBe(processStartTime(process.pid));
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    await lock.release();
+    expect(readdirSync(scratch.dir).filter((n) => n.startsWith(path.split('/').pop()!))).toEqual([]);
+  });
+
+  it('keeps a lock whose owner lives, and says who holds it', async () => {
+    const path = lockPath();
+    const child = spawn('sleep', ['30']);
+    try {
+      writeFileSync(path, JSON.stringify({ id: '0123456789abcdef', pid: child.pid, host: hostname(), since: 'now', start: processStartTime(child.pid!) }));
+      await expect(takeLockFile(path)).rejects.toMatchObject({ code: 'BACKUP_LOCKED', message: expect.stringContaining(`process ${child.pid} on ${hostname()}`) });
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('takes over a lock whose pid now belongs to a process that started later', async () => {
+    const path = lockPath();
+    const child = spawn('sleep', ['30']);
+    try {
+      const start = String(Number(processStartTime(child.pid!)) - 1000);
+      writeFileSync(path, JSON.stringify({ id: '0123456789abcdef', pid: child.pid, host: hostname(), since: 'then', start }));
+      const lock = await takeLockFile(path);
+      expect(JSON.parse(readFileSync(path, 'utf8')).pid).toBe(process.pid);
+      await lock.release();
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('takes over a lock written before the last boot, even by a pid alive now', async () => {
+    const path = lockPath();
+    writeFileSync(path, JSON.stringify({ id: '0123456789abcdef', pid: process.ppid, host: hostname(), since: 'then', boot: 'another-boot' }));
+    const lock = await takeLockFile(path);
+    await lock.release();
+  });
+
+  it('takes over a lock left by an earlier process with our own pid (a container pid 1)', async () => {
+    const path = lockPath();
+    writeFileSync(path, JSON.stringify({ id: '0123456789abcdef', pid: process.pid, host: hostname(), since: 'then', start: '1' }));
+    const lock = await takeLockFile(path);
+    // While we hold it, a second taker in this process is refused, not let in.
+    await expect(takeLockFile(path)).rejects.toMatchObject({ code: 'BACKUP_LOCKED' });
+    await lock.release();
+  });
+
+  it('trusts an unreadable (empty or damaged) lock for a grace period, then takes it over', async () => {
+    for (const content of ['', '{"pid":', 'garbage']) {
+      const path = lockPath();
+      writeFileSync(path, content);
+      await expect(takeLockFile(path)).rejects.toMatchObject({ code: 'BACKUP_LOCKED', message: expect.stringContaining('unreadable') });
+      age(path, UNREADABLE_LOCK_GRACE_MS + 1000);
+      const lock = await takeLockFile(path);
+      await lock.release();
+    }
+  });
+
+  it('never takes over a lock of another host, and says how to remove it', async () => {
+    const path = lockPath();
+    writeFileSync(path, JSON.stringify({ id: '0123456789abcdef', pid: 999_999_999, host: 'elsewhere.example', since: 'then' }));
+    await expect(takeLockFile(path)).rejects.toMatchObject({ code: 'BACKUP_LOCKED', message: expect.stringContaining(`remove ${path}`) });
+  });
+
+  it('release leaves alone a lock that another process has taken since', async () => {
+    const path = lockPath();
+    const lock = await takeLockFile(path);
+    const theirs = JSON.stringify({ id: 'fedcba9876543210', pid: 999_999_999, host: 'elsewhere.example', since: 'now' });
+    writeFileSync(path, theirs);
+    await lock.release();
+    expect(readFileSync(path, 'utf8')).toBe(theirs);
+  });
+
+  it('removes owner records that killed takers left behind', async () => {
+    const path = lockPath();
+    const leftover = `${path}.00112233aabbccdd.tmp`;
+    writeFileSync(leftover, '{}');
+    age(leftover, UNREADABLE_LOCK_GRACE_MS + 1000);
+    const lock = await takeLockFile(path);
+    await lock.release();
+    expect(readdirSync(scratch.dir).filter((n) => n.startsWith(path.split('/').pop()!))).toEqual([]);
   });
 });
