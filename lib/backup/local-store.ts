@@ -8,6 +8,7 @@ import { AtomicFileWriter } from '../atomic-file';
 import { LibrsyncError, paramError } from '../errors';
 import { FileRangeReader } from './file-range-reader';
 import { takeLockFile } from './lock-file';
+import { endAndFinish } from './stream-waits';
 import { BackupStore, ByteRange, ObjectWriter, StoreLock } from './store';
 
 /** The marker at the root of every store; `version` changes with the layout. */
@@ -67,23 +68,36 @@ export class LocalDirectoryStore implements BackupStore {
     }
   }
 
+  /**
+   * Makes a new store. A creation that was killed (or ran out of space)
+   * leaves at most an empty data directory and a temporary marker: such a
+   * directory is finished, not refused. Anything else is left alone.
+   */
   private async create(markerPath: string): Promise<void> {
-    // An existing non-empty directory that is not a store is left alone.
     const existing = await readdir(this.location).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return [];
       throw err;
     });
-    if (existing.length > 0) {
-      throw new LibrsyncError('BACKUP_STORE_INVALID', `${this.location} is not empty and not a backup store (no ${STORE_FORMAT_FILE})`);
+    for (const name of existing) {
+      if (!(await this.isCreationLeftover(name))) {
+        throw new LibrsyncError('BACKUP_STORE_INVALID', `${this.location} is not empty and not a backup store (no ${STORE_FORMAT_FILE})`);
+      }
     }
-    await mkdir(this.dataRoot, { recursive: true });
-    const writer = new AtomicFileWriter(markerPath, { overwrite: false });
-    await new Promise<void>((done, fail) => {
-      writer.on('error', fail);
-      writer.end(`${JSON.stringify(STORE_FORMAT)}\n`, () => done());
+    for (const name of existing) if (name !== DATA_DIR) await rm(join(this.location, name), { force: true });
+    await mkdir(this.dataRoot, { recursive: true, mode: 0o700 });
+    const writer = new AtomicFileWriter(markerPath, { overwrite: false, mode: 0o600 });
+    await endAndFinish(writer, `${JSON.stringify(STORE_FORMAT)}\n`).catch(async (err) => {
+      await writer.settled();
+      throw err;
     });
     await fsyncDirectory(this.location);
     await fsyncDirectory(dirname(this.location)).catch(() => undefined);
+  }
+
+  /** What an unfinished create() may have left: the empty data directory, a temporary marker. */
+  private async isCreationLeftover(name: string): Promise<boolean> {
+    if (name === DATA_DIR) return (await readdir(this.dataRoot).catch(() => ['?'])).length === 0;
+    return name.startsWith(`.${STORE_FORMAT_FILE}.`) && name.endsWith('.tmp');
   }
 
   writeObject(key: string): ObjectWriter {
@@ -98,7 +112,7 @@ export class LocalDirectoryStore implements BackupStore {
   }
 
   private async makeParents(dir: string): Promise<void> {
-    const first = await mkdir(dir, { recursive: true });
+    const first = await mkdir(dir, { recursive: true, mode: 0o700 });
     if (first === undefined) return;
     // fsync each new directory's parent so the new names are durable.
     for (let d = dir; d.length >= first.length; d = dirname(d)) await fsyncDirectory(dirname(d));
