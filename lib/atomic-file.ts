@@ -41,15 +41,21 @@ export class AtomicFileWriter extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.writeAll([chunk]).then(() => callback(), callback);
+    this.writeAll([chunk]).then(() => callback(), (err) => callback(this.named(err)));
   }
 
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
-    this.writeAll(chunks.map((c) => c.chunk)).then(() => callback(), callback);
+    this.writeAll(chunks.map((c) => c.chunk)).then(() => callback(), (err) => callback(this.named(err)));
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.commit().then(() => callback(), callback);
+    this.commit().then(() => callback(), (err) => callback(this.named(err)));
+  }
+
+  /** A failed write or fsync (a full disk) names the file it was for, as a failed open does. */
+  private named(err: NodeJS.ErrnoException): Error {
+    if (err && typeof err === 'object' && err.path === undefined) err.path = this.path;
+    return err;
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

@@ -442,6 +442,8 @@ async function runBackup(
     await previous?.return?.(undefined);
     await Promise.allSettled([manifest.abandon(), run.dataPack.abandon(), run.signaturePack.abandon()]);
     await store.remove(plan.newChain ? chainPrefix(name, chain) : prefix).catch(() => undefined);
+    // A first backup of a name that failed leaves no empty name behind.
+    if (plan.newChain && (await store.list(name).catch(() => ['?'])).length === 0) await store.remove(name).catch(() => undefined);
     throw err;
   }
   return {

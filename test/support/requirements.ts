@@ -58,3 +58,8 @@ function eachBackend(suiteFor: (backend: Backend) => jest.Describe) {
 export const describeEachBackendWithRdiff = eachBackend((backend) => (backend === 'native' ? describeWithRdiff : describeRdiffOnly));
 /** Per backend, no rdiff needed. */
 export const describeEachBackend = eachBackend((backend) => (backend === 'native' ? describeNative : describe));
+
+/** Root can mount the small file systems of the full-disk tests (CI runs as root). */
+export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+/** describe() for suites that mount file systems (loop-mounted ext4, tmpfs): root only. */
+export const describeAsRoot: jest.Describe = gate(isRoot && hasNative, 'root (to mount small file systems) and the native addon');
