@@ -4,7 +4,7 @@
 // recorded in the manifests, checked against each other, never from
 // listing order: a gap or a missing parent is BACKUP_CHAIN_BROKEN.
 import { LibrsyncError } from '../errors';
-import { BackupCounts, ManifestHeader, ManifestTrailer, isTrailer, manifestCorrupt, validateHeader } from './manifest';
+import { BackupCounts, ManifestHeader, ManifestTrailer, isTrailer, manifestCorrupt, validTrailer, validateHeader } from './manifest';
 import { BackupStore } from './store';
 import { manifestKey, parseBackupId, parseChainId } from './store-keys';
 
@@ -66,7 +66,8 @@ export async function readManifestEnds(store: BackupStore, key: string): Promise
     if (lastStart > 0 || start === 0) break;
   }
   const trailer = parseLine(tail.subarray(lastStart, tail.length - 1).toString('utf8'), key);
-  if (!isTrailer(trailer) || !trailer.counts || !trailer.packs) throw manifestCorrupt(key, 'truncated (no trailer)');
+  if (!isTrailer(trailer)) throw manifestCorrupt(key, 'truncated (no trailer)');
+  if (!validTrailer(trailer)) throw manifestCorrupt(key, 'malformed trailer');
   return { header, trailer, size };
 }
 
@@ -148,13 +149,20 @@ export async function readChains(store: BackupStore, name: string): Promise<Chai
   return chains.sort((a, b) => a.number - b.number);
 }
 
-/** The backups `backup` is built on, level 0 first, ending with itself. */
+/**
+ * The backups `backup` is built on, level 0 first, ending with itself.
+ * Each step must go to a lower sequence: a manifest naming itself (or a
+ * later backup) as its parent is a broken chain, not an endless walk.
+ */
 export function ancestry(chain: ChainInfo, backup: BackupInfo): BackupInfo[] {
   const byId = new Map(chain.backups.map((b) => [b.id, b]));
   const out: BackupInfo[] = [backup];
   for (let b = backup; b.parent !== null; ) {
     const parent = byId.get(b.parent);
     if (!parent) throw new LibrsyncError('BACKUP_CHAIN_BROKEN', `${chain.name}/${chain.chain}: ${b.id} needs ${b.parent}, which is missing`);
+    if (parent.sequence >= b.sequence || parent.level !== b.level - 1) {
+      throw new LibrsyncError('BACKUP_CHAIN_BROKEN', `${chain.name}/${chain.chain}: ${b.id} has parent ${parent.id}, which is not the level below it`);
+    }
     out.unshift(parent);
     b = parent;
   }

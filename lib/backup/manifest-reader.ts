@@ -3,7 +3,7 @@
 // truncation, is a BACKUP_CORRUPT error naming the manifest.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { ManifestEntry, ManifestHeader, ManifestTrailer, isTrailer, manifestCorrupt, validateEntry, validateHeader } from './manifest';
+import { ManifestEntry, ManifestHeader, ManifestTrailer, isTrailer, manifestCorrupt, validTrailer, validateEntry, validateHeader } from './manifest';
 import { comparePaths } from './path-order';
 
 /** Lines of bytes, each with its newline, from a stream of chunks. */
@@ -54,6 +54,7 @@ export class ManifestReader {
           const { sha256, ...fields } = value;
           digest.update(JSON.stringify(fields));
           if (sha256 !== digest.digest('hex')) throw manifestCorrupt(this.where, 'its digest does not match its contents');
+          if (!validTrailer(value)) throw manifestCorrupt(this.where, 'malformed trailer');
           this.trailer = value;
           continue;
         } else {

@@ -3,6 +3,7 @@
 // of every line before it (a truncated or edited manifest is detected).
 // Each entry holds everything needed to restore its path alone.
 import { LibrsyncError } from '../errors';
+import { MAX_BLOCK_LENGTH } from '../signature-params';
 
 export const MANIFEST_FORMAT = 'librsync-backup-manifest';
 export const MANIFEST_VERSION = 1;
@@ -107,29 +108,56 @@ export function manifestCorrupt(where: string, why: string): LibrsyncError {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
-const NS = /^-?\d+$/;
 const TYPES: ReadonlySet<string> = new Set(['file', 'dir', 'symlink', 'fifo', 'deleted']);
+/** Backup ids and pack names as the writer makes them: nothing else may name a store object. */
+export const BACKUP_ID = /^\d{6,}-L\d{1,6}$/;
+export const DATA_PACK = /^d\d{6,}\.pack$/;
+export const SIGNATURE_PACK = /^s\d{6,}\.pack$/;
+const CHAIN_ID = /^chain-\d{6,}$/;
+const BACKUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** What Linux allows: 255 bytes a name, 4095 a path (the restore also prefixes TARGET). */
+const NAME_MAX = 255;
+const PATH_MAX = 4095;
+/** mtimes are int64 nanoseconds (utimensat's range). */
+const NS_LIMIT = 1n << 63n;
+/** uid and gid are 32-bit; 2^32-1 is "no change" to chown and never a real owner. */
+const ID_MAX = 0xfffffffe;
 
 function isCount(v: unknown): v is number {
   return Number.isSafeInteger(v) && (v as number) >= 0;
 }
 
-function validRef(ref: unknown, step: boolean): boolean {
-  const r = ref as RecipeStep;
-  return (
-    !!r &&
-    typeof r.backup === 'string' &&
-    typeof r.pack === 'string' &&
-    isCount(r.offset) &&
-    isCount(r.length) &&
-    HEX64.test(r.sha256) &&
-    (!step || ((r.kind === 'raw' || r.kind === 'delta') && isCount(r.size)))
-  );
+function isNs(v: unknown): boolean {
+  if (typeof v !== 'string' || !/^-?\d{1,20}$/.test(v)) return false;
+  const n = BigInt(v);
+  return n > -NS_LIMIT && n < NS_LIMIT;
 }
 
-/** A relative path restore may write to: no absolute path, no '.', '..' or empty component. */
+function isDecimal(v: unknown): boolean {
+  return typeof v === 'string' && /^\d{1,20}$/.test(v);
+}
+
+/** Why a store reference is malformed, or undefined when it is fine. */
+function refProblem(ref: unknown, step: boolean): string | undefined {
+  const r = ref as RecipeStep;
+  if (!r || typeof r !== 'object') return 'not an object';
+  if (typeof r.backup !== 'string' || !BACKUP_ID.test(r.backup)) return 'a malformed backup id';
+  if (typeof r.pack !== 'string' || !(step ? DATA_PACK : SIGNATURE_PACK).test(r.pack)) return 'a malformed pack name';
+  if (!isCount(r.offset) || !isCount(r.length) || !Number.isSafeInteger(r.offset + r.length)) return 'a malformed offset or length';
+  if (typeof r.sha256 !== 'string' || !HEX64.test(r.sha256)) return 'a malformed SHA-256';
+  if (step && ((r.kind !== 'raw' && r.kind !== 'delta') || !isCount(r.size))) return 'a malformed kind or size';
+  return undefined;
+}
+
+/** A relative path restore may write to: no absolute path, no '.', '..' or empty component, within Linux's limits. */
 export function isSafeRelativePath(path: string): boolean {
   return path.length > 0 && !path.includes('\0') && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+}
+
+function lengthProblem(path: string): string | undefined {
+  if (Buffer.byteLength(path) > PATH_MAX) return `path '${path.slice(0, 64)}...' is too long`;
+  if (path.split('/').some((part) => Buffer.byteLength(part) > NAME_MAX)) return `a name in '${path.slice(0, 300)}' is too long`;
+  return undefined;
 }
 
 /** Checks an entry's shape, so the rest of the engine can trust its fields. */
@@ -138,20 +166,41 @@ export function validateEntry(value: unknown, where: string): ManifestEntry {
   const bad = (why: string): never => {
     throw manifestCorrupt(where, why);
   };
-  if (!e || typeof e !== 'object' || typeof e.path !== 'string' || !TYPES.has(e.type)) bad('an entry has no path or type');
+  if (!e || typeof e !== 'object' || Array.isArray(e) || typeof e.path !== 'string' || !TYPES.has(e.type)) bad('an entry has no path or type');
   if (!(e.path === '' ? e.type === 'dir' : isSafeRelativePath(e.path))) bad(`unsafe path '${e.path}'`);
-  if (e.linkTo !== undefined && !isSafeRelativePath(e.linkTo)) bad(`unsafe hard link '${e.linkTo}'`);
-  if (e.links !== undefined && !isCount(e.links)) bad(`entry '${e.path}' has a malformed link count`);
+  const tooLong = lengthProblem(e.path);
+  if (tooLong) bad(tooLong);
   if (e.type === 'deleted') return e;
-  if (!isCount(e.mode) || !isCount(e.uid) || !isCount(e.gid) || !NS.test(e.mtimeNs ?? '')) bad(`entry '${e.path}' lacks its metadata`);
-  if (e.type === 'symlink' && typeof e.target !== 'string') bad(`symlink '${e.path}' has no target`);
+  if ((e.linkTo !== undefined || e.hardLinked !== undefined || e.links !== undefined) && e.type !== 'file') bad(`'${e.path}': hard links are for regular files only`);
+  if (e.linkTo !== undefined && (typeof e.linkTo !== 'string' || !isSafeRelativePath(e.linkTo))) bad(`unsafe hard link '${String(e.linkTo)}'`);
+  if (e.hardLinked !== undefined && typeof e.hardLinked !== 'boolean') bad(`'${e.path}' has a malformed hard-link mark`);
+  if (e.links !== undefined && (!isCount(e.links) || e.links < 2)) bad(`'${e.path}' has a malformed link count`);
+  if (!isCount(e.mode) || e.mode > 0o7777) bad(`'${e.path}' has a malformed mode`);
+  if (!isCount(e.uid) || !isCount(e.gid) || e.uid > ID_MAX || e.gid > ID_MAX) bad(`'${e.path}' has a malformed owner`);
+  if (!isNs(e.mtimeNs)) bad(`'${e.path}' has a malformed mtime`);
+  if ((e.ctimeNs !== undefined && !isNs(e.ctimeNs)) || (e.ino !== undefined && !isDecimal(e.ino))) bad(`'${e.path}' has a malformed ctime or inode`);
+  for (const flag of ['read', 'unstable'] as const) if (e[flag] !== undefined && typeof e[flag] !== 'boolean') bad(`'${e.path}' has a malformed '${flag}'`);
+  if (e.type === 'symlink') {
+    const t = e.target;
+    if (typeof t !== 'string' || t === '' || t.includes('\0') || Buffer.byteLength(t) > PATH_MAX) bad(`symlink '${e.path}' has a malformed target`);
+  }
   if (e.type === 'file') {
-    if (!isCount(e.size) || !HEX64.test(e.sha256 ?? '') || !Array.isArray(e.recipe)) bad(`file '${e.path}' lacks size, hash or recipe`);
-    if (!e.recipe!.every((s) => validRef(s, true))) bad(`file '${e.path}' has a malformed recipe`);
-    if (e.signature !== undefined && !validRef(e.signature, false)) bad(`file '${e.path}' has a malformed signature reference`);
+    if (!isCount(e.size) || typeof e.sha256 !== 'string' || !HEX64.test(e.sha256) || !Array.isArray(e.recipe)) bad(`file '${e.path}' lacks size, hash or recipe`);
+    for (const step of e.recipe!) {
+      const problem = refProblem(step, true);
+      if (problem) bad(`file '${e.path}' has a malformed recipe: ${problem}`);
+    }
+    if (e.signature !== undefined) {
+      const problem = refProblem(e.signature, false);
+      if (problem) bad(`file '${e.path}' has a malformed signature reference: ${problem}`);
+    }
     if (e.size! > 0 && e.recipe!.length === 0) bad(`file '${e.path}' has data but no recipe`);
   }
   return e;
+}
+
+function isTime(v: unknown): boolean {
+  return typeof v === 'string' && v.length < 64 && !Number.isNaN(Date.parse(v));
 }
 
 export function validateHeader(value: unknown, where: string): ManifestHeader {
@@ -160,19 +209,44 @@ export function validateHeader(value: unknown, where: string): ManifestHeader {
   if (h.version !== MANIFEST_VERSION) {
     throw new LibrsyncError('BACKUP_STORE_INVALID', `manifest ${where} has version ${String(h.version)}; this version reads ${MANIFEST_VERSION}`);
   }
+  const source = h.source as ManifestHeader['source'] | undefined;
   if (
     typeof h.name !== 'string' ||
+    !BACKUP_NAME.test(h.name) ||
     typeof h.chain !== 'string' ||
+    !CHAIN_ID.test(h.chain) ||
     typeof h.id !== 'string' ||
+    !BACKUP_ID.test(h.id) ||
     !isCount(h.sequence) ||
     !isCount(h.level) ||
     !isCount(h.blockSize) ||
-    typeof h.started !== 'string' ||
-    !(h.parent === null || typeof h.parent === 'string')
+    h.blockSize < 1 ||
+    h.blockSize > MAX_BLOCK_LENGTH ||
+    !isTime(h.started) ||
+    (h.chainStarted !== undefined && !isTime(h.chainStarted)) ||
+    !(h.parent === null || (typeof h.parent === 'string' && BACKUP_ID.test(h.parent))) ||
+    !source ||
+    typeof source !== 'object' ||
+    (source.kind !== 'dir' && source.kind !== 'file') ||
+    typeof source.path !== 'string' ||
+    typeof source.name !== 'string' ||
+    (h.exclude !== undefined && !(Array.isArray(h.exclude) && h.exclude.every((x) => typeof x === 'string')))
   ) {
     throw manifestCorrupt(where, 'malformed header');
   }
   return h;
+}
+
+const COUNT_FIELDS: readonly (keyof BackupCounts)[] = [
+  'entries', 'files', 'dirs', 'symlinks', 'fifos', 'hardLinks', 'deleted', 'filesRead', 'filesUnchanged', 'bytesRead', 'bytesStored', 'totalBytes', 'warnings',
+];
+
+/** Checks a trailer's shape (its digest is checked by whoever read the lines before it). */
+export function validTrailer(value: unknown): value is ManifestTrailer {
+  const t = value as ManifestTrailer;
+  if (!isTrailer(t) || !isTime(t.finished) || !t.counts || typeof t.counts !== 'object' || !t.packs || typeof t.packs !== 'object') return false;
+  if (!COUNT_FIELDS.every((f) => isCount(t.counts[f]))) return false;
+  return Object.entries(t.packs).every(([pack, size]) => (DATA_PACK.test(pack) || SIGNATURE_PACK.test(pack)) && isCount(size));
 }
 
 export function isTrailer(value: unknown): value is ManifestTrailer {
