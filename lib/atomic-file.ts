@@ -12,6 +12,10 @@ export interface AtomicFileOptions {
   overwrite?: boolean;
   /** File mode for the new file (default 0o666 before umask). */
   mode?: number;
+  /** Where the temporary file goes (default: beside the target); it must be on the target's file system. */
+  tempPath?: string;
+  /** Runs on the complete, fsync'ed temporary file just before it is renamed into place (to set its metadata). */
+  beforeRename?: (tempPath: string) => Promise<void>;
 }
 
 export class AtomicFileWriter extends Writable {
@@ -19,15 +23,17 @@ export class AtomicFileWriter extends Writable {
   private readonly tempPath: string;
   private readonly overwrite: boolean;
   private readonly mode: number;
+  private readonly beforeRename: ((tempPath: string) => Promise<void>) | undefined;
   private handle: FileHandle | undefined;
   private committed = false;
 
   constructor(path: string, options: AtomicFileOptions = {}) {
     super({ highWaterMark: 1 << 20 });
     this.path = path;
-    this.tempPath = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+    this.tempPath = options.tempPath ?? join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
     this.overwrite = options.overwrite ?? true;
     this.mode = options.mode ?? 0o666;
+    this.beforeRename = options.beforeRename;
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
@@ -98,6 +104,7 @@ export class AtomicFileWriter extends Writable {
     await handle.sync();
     this.handle = undefined;
     await handle.close();
+    await this.beforeRename?.(this.tempPath);
     if (this.overwrite) {
       await rename(this.tempPath, this.path);
     } else {

@@ -12,7 +12,7 @@ import { ObjectWriter } from '../lib/backup/store';
 import { randomBytesSeeded, scratchDir } from './support/files';
 import { describeNative } from './support/requirements';
 
-import { sealed } from './support/manifest-seal';
+import { sealed, withTrailer } from './support/manifest-seal';
 import { snapshotTree, digestOf } from './support/tree-snapshot';
 
 const NAME = 'damage';
@@ -101,6 +101,9 @@ describeNative('store damage', () => {
     const body = edited.map((l) => `${l}\n`).join('');
     const trailer = JSON.parse(readFileSync(path, 'utf8').split('\n').slice(-2)[0]);
     writeFileSync(path, sealed(body, trailer));
+    // Level 1 must own those bytes too (restore refuses a piece outside the pack size its writer recorded).
+    const level1 = manifestPath(store, '000001-L1');
+    writeFileSync(level1, withTrailer(readFileSync(level1, 'utf8'), (t) => void ((t.packs as Record<string, number>)[recipe[1].pack] = offset + bomb.length)));
     await expect(restore(store, scratch.path('bomb'), { paths: ['big.bin'] })).rejects.toMatchObject({
       code: 'BACKUP_CORRUPT',
       message: expect.stringMatching(/'big.bin': its delta stored by level 1 \(000001-L1\) is corrupt/),

@@ -12,7 +12,7 @@ import { rm } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { AtomicFileWriter } from '../atomic-file';
+import { AtomicFileOptions, AtomicFileWriter } from '../atomic-file';
 import { LibrsyncError } from '../errors';
 import { patch } from '../operations';
 import { DigestStream } from './digest-stream';
@@ -58,14 +58,17 @@ function blame(err: unknown, entry: ManifestEntry, step: RecipeStep): unknown {
   return err;
 }
 
-export async function rebuildFile(ctx: RebuildContext, entry: ManifestEntry, destination: string): Promise<void> {
+/** Where the final version is written before its rename into place, and what happens to it just before. */
+export type Placement = Pick<AtomicFileOptions, 'tempPath' | 'beforeRename'>;
+
+export async function rebuildFile(ctx: RebuildContext, entry: ManifestEntry, destination: string, placement: Placement = {}): Promise<void> {
   const recipe = entry.recipe ?? [];
   // Unique per file: several files are rebuilt at once.
   const scratchBase = join(ctx.scratch, randomBytes(8).toString('hex'));
   let basis: string | undefined;
   try {
     if (recipe.length === 0) {
-      await writeFinal(ctx, entry, [Readable.from([])], destination, recipe[0]);
+      await writeFinal(ctx, entry, [Readable.from([])], destination, recipe[0], placement);
       return;
     }
     for (let i = 0; i < recipe.length; i++) {
@@ -75,7 +78,7 @@ export async function rebuildFile(ctx: RebuildContext, entry: ManifestEntry, des
       const size = last ? entry.size! : step.size;
       if (step.kind === 'delta') stages.push(patch(basis ?? EMPTY, { ...ctx.streamOptions, maxOutput: size }) as unknown as Readable);
       if (last) {
-        await writeFinal(ctx, entry, stages, destination, step);
+        await writeFinal(ctx, entry, stages, destination, step, placement);
       } else {
         const next = `${scratchBase}-${i % 2}`;
         const counted = new DigestStream({ length: size, mismatch: () => damaged(entry, step, `it rebuilds a version of another size than ${size} bytes`) });
@@ -92,7 +95,14 @@ export async function rebuildFile(ctx: RebuildContext, entry: ManifestEntry, des
   }
 }
 
-async function writeFinal(ctx: RebuildContext, entry: ManifestEntry, stages: (Readable | Writable)[], destination: string, step: RecipeStep | undefined): Promise<void> {
+async function writeFinal(
+  ctx: RebuildContext,
+  entry: ManifestEntry,
+  stages: (Readable | Writable)[],
+  destination: string,
+  step: RecipeStep | undefined,
+  placement: Placement,
+): Promise<void> {
   const whole = new DigestStream(
     {
       sha256: entry.sha256!,
@@ -101,8 +111,8 @@ async function writeFinal(ctx: RebuildContext, entry: ManifestEntry, stages: (Re
     },
     ctx.onBytes,
   );
-  // Private until complete: the final mode is applied after the rename.
-  const output = new AtomicFileWriter(destination, { mode: 0o600 });
+  // Private until complete; the caller's beforeRename gives it its final metadata.
+  const output = new AtomicFileWriter(destination, { mode: 0o600, ...placement });
   try {
     await pipeAll([...stages, whole, output], ctx.signal);
   } catch (err) {

@@ -1,22 +1,25 @@
 // restore(): rebuilds one backup (or some paths of it) into TARGET. The
-// manifest is checked whole first (its digest), then read again entry by
-// entry: every file is rebuilt into a temporary file and renamed into
-// place once its hash matched; a directory gets its metadata once its
+// manifest is read whole first: its digest, and every entry against the
+// rules that make it restorable (EntryRules), before anything is written.
+// Then it is read again entry by entry (the rules checked again): every
+// file, symlink and FIFO is built in the scratch directory, given its
+// metadata and renamed into place; a directory gets its metadata once its
 // subtree is written (memory holds only the directories on the current
 // path). --path restores read only the pieces those files need.
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, readdir, rename, rm, symlink, link, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, symlink, link, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import { LibrsyncError } from '../errors';
-import { ancestry, readChains } from './catalog';
+import { BackupInfo, ancestry, readChains } from './catalog';
 import { BackupWarning, EngineOptions, WarningLog, streamOptions } from './engine-options';
+import { EntryRules } from './entry-rules';
 import { rebuildFile } from './file-rebuild';
 import { TaskWindow } from './task-window';
-import { ManifestEntry, isSafeRelativePath, manifestCorrupt } from './manifest';
+import { ManifestEntry, isSafeRelativePath } from './manifest';
 import { ManifestReader } from './manifest-reader';
 import { applyMetadata } from './restore-metadata';
+import { RestoreScratch } from './restore-scratch';
 import { isWithin } from './path-order';
 import { resolveName, selectBackup } from './selection';
 import { openStoreArgument } from './open-store';
@@ -105,23 +108,9 @@ async function clearWay(path: string, forDirectory: boolean): Promise<boolean> {
   return false;
 }
 
-/** Where a restore keeps the intermediate versions of the file it is rebuilding. */
-const SCRATCH_PREFIX = '.librsync-restore-';
-
-/**
- * A restore that was killed leaves its scratch directory (intermediate
- * versions, maybe large) in TARGET; the next restore there (--overwrite)
- * removes it. Only names mkdtemp made from our prefix are touched.
- */
-async function removeOldScratch(root: string): Promise<void> {
-  const names = await readdir(root);
-  const ours = names.filter((n) => n.startsWith(SCRATCH_PREFIX) && /^[A-Za-z0-9]{6}$/.test(n.slice(SCRATCH_PREFIX.length)));
-  await Promise.all(ours.map((n) => rm(join(root, n), { recursive: true, force: true })));
-}
-
-function tempNameFor(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${randomBytes(6).toString('hex')}.tmp`;
+/** The rules of a restorable manifest for `backup`, with its bases. */
+function rulesFor(key: string, backup: BackupInfo, bases: BackupInfo[]): EntryRules {
+  return new EntryRules(key, backup, new Map(bases.map((b) => [b.id, b])));
 }
 
 export async function restore(storeArgument: StoreArgument, target: string, options: RestoreOptions = {}): Promise<RestoreResult> {
@@ -134,8 +123,7 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
   const name = await resolveName(store, options.name);
   const chains = await readChains(store, name);
   const { chain, backup } = selectBackup(chains, name, { level: options.level, at });
-  ancestry(chain, backup); // the chain it needs must be whole
-  const ids = new Set(ancestry(chain, backup).map((b) => b.id));
+  const bases = ancestry(chain, backup); // the chain it needs must be whole
   const key = manifestKey(name, chain.chain, backup.id);
 
   const destinationRoot = resolve(target);
@@ -143,10 +131,13 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
     throw new LibrsyncError('TARGET_NOT_EMPTY', `${target} is not empty: restore into an empty directory or use --overwrite`);
   }
 
-  // First pass: the manifest is intact, the selected paths exist, and how many bytes to expect.
+  // First pass, before anything is written: the manifest is intact and restorable, the selected paths exist, and how many bytes to expect.
   let totalBytes = 0;
   const found = new Set<string>();
+  const firstRules = rulesFor(key, backup, bases);
   for await (const entry of new ManifestReader(store.readObject(key), key).entries()) {
+    options.signal?.throwIfAborted();
+    firstRules.check(entry);
     if (entry.type === 'deleted' || selected(entry.path, roots) !== 'yes') continue;
     if (roots?.includes(entry.path)) found.add(entry.path);
     if (entry.type === 'file') totalBytes += entry.size!;
@@ -155,8 +146,8 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
   if (missing?.length) throw new LibrsyncError('BACKUP_NOT_FOUND', `not in backup ${backup.chain}/${backup.id}: ${missing.join(', ')}`);
 
   await mkdir(destinationRoot, { recursive: true });
-  await removeOldScratch(destinationRoot);
-  const scratch = await mkdtemp(join(destinationRoot, SCRATCH_PREFIX));
+  const scratch = await RestoreScratch.create(destinationRoot);
+  const rootDevice = (await lstat(destinationRoot)).dev;
   const warnings = new WarningLog(options.onWarning);
   const result: RestoreResult = {
     name,
@@ -176,7 +167,7 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
     store,
     name,
     chain: chain.chain,
-    scratch,
+    scratch: scratch.dir,
     streamOptions: streamOptions(options),
     signal: options.signal,
     onBytes: (n: number) => {
@@ -188,11 +179,10 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
   let handled = 0;
   const progress = (): void =>
     options.onProgress?.({ phase: 'restore', files: handled, bytes: result.bytesWritten, totalBytes, path: currentPath });
-  /** Where hard-linked files went (once they are there), for their other links, and how many of those are still to come. */
+  /** Where hard-linked files went (once rebuilt there), for their other links, and how many of those are still to come. */
   const linkTargets = new Map<string, { where: Promise<string | undefined>; pending: number; sha256?: string }>();
   const leaves = new TaskWindow(FILES_IN_FLIGHT);
-  const openDirs: string[] = [];
-  type RestoredDirectory = { relative: string; destination: string; entry: ManifestEntry };
+  type RestoredDirectory = { relative: string; destination: string; entry: ManifestEntry; device: number };
   /** Restored directories on the current path, outermost first: each gets its metadata when it closes. */
   const openRestored: RestoredDirectory[] = [];
   /** Closed directories without search permission: set last, or later hard links could not reach into them. */
@@ -211,53 +201,46 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
     });
   };
 
+  // Second pass: the rules again (the store may have changed since), then the writing.
+  const rules = rulesFor(key, backup, bases);
   try {
     for await (const entry of new ManifestReader(store.readObject(key), key).entries()) {
       options.signal?.throwIfAborted();
+      rules.check(entry);
       if (entry.type === 'deleted') continue;
-      // Each path's parent must be a directory of this manifest (no writing through a symlink).
-      while (openDirs.length && !isWithin(entry.path, openDirs[openDirs.length - 1])) {
-        const closed = openDirs.pop();
-        if (openRestored.length && openRestored[openRestored.length - 1].relative === closed) await closeDirectory(openRestored.pop()!);
-      }
-      const parent = entry.path.includes('/') ? entry.path.slice(0, entry.path.lastIndexOf('/')) : entry.path === '' ? undefined : '';
-      // A single-file SOURCE has entries of one component only; anything deeper would write through what is not a directory.
-      const rootIsFile = backup.header.source.kind === 'file';
-      if (rootIsFile ? parent !== '' : parent !== undefined && openDirs[openDirs.length - 1] !== parent) {
-        throw manifestCorrupt(key, `'${entry.path}' is not inside a directory of the backup`);
-      }
-      if (entry.type === 'dir') openDirs.push(entry.path);
+      while (openRestored.length && !isWithin(entry.path, openRestored[openRestored.length - 1].relative)) await closeDirectory(openRestored.pop()!);
       const choice = selected(entry.path, roots);
       if (choice === 'no') continue;
       currentPath = entry.path;
       const destination = entry.path === '' ? destinationRoot : join(destinationRoot, ...entry.path.split('/'));
-      for (const step of entry.recipe ?? []) {
-        if (!ids.has(step.backup)) throw new LibrsyncError('BACKUP_CHAIN_BROKEN', `'${entry.path}' refers to ${step.backup}, which is not a base of ${backup.id}`);
-      }
+      const device = openRestored.length ? openRestored[openRestored.length - 1].device : rootDevice;
       if (entry.type === 'dir') {
         if (!(await clearWay(destination, true))) await mkdir(destination, { mode: 0o700 });
-        openRestored.push({ relative: entry.path, destination, entry });
+        openRestored.push({ relative: entry.path, destination, entry, device: (await lstat(destination)).dev });
         result.dirs++;
         handled++;
         progress();
       } else if (choice === 'yes') {
         let placed: ((where: string | undefined) => void) | undefined;
-        // The first restored path of an inode is where its other links go: the inode's first path, or
-        // the first selected one when --path left that out.
-        const group = entry.linkTo ?? (entry.hardLinked ? entry.path : undefined);
-        const known = group === undefined ? undefined : linkTargets.get(group);
-        // Linked only to the same content: what is linked is not hash-checked again.
-        const linkedTo = known?.sha256 === entry.sha256 ? known?.where : undefined;
-        // Forgotten at its last link; a stand-in for an unselected first path (or an old manifest) does not know the count.
-        if (known && --known.pending <= 0) linkTargets.delete(group!);
-        if (group !== undefined && !known) {
-          const pending = entry.linkTo === undefined && entry.links !== undefined ? entry.links - 1 : Infinity;
-          linkTargets.set(group, { where: new Promise((resolve) => (placed = resolve)), pending, sha256: entry.sha256 });
+        let linkedTo: Promise<string | undefined> | undefined;
+        if (entry.type === 'file') {
+          // The first restored path of an inode is where its other links go: the inode's first path, or
+          // the first selected one when --path left that out.
+          const group = entry.linkTo ?? (entry.hardLinked ? entry.path : undefined);
+          const known = group === undefined ? undefined : linkTargets.get(group);
+          // Linked only to the same content: what is linked is not hash-checked again.
+          linkedTo = known?.sha256 === entry.sha256 ? known?.where : undefined;
+          // Forgotten at its last link; a stand-in for an unselected first path (or an old manifest) does not know the count.
+          if (known && --known.pending <= 0) linkTargets.delete(group!);
+          if (group !== undefined && !known) {
+            const pending = entry.linkTo === undefined && entry.links !== undefined ? entry.links - 1 : Infinity;
+            linkTargets.set(group, { where: new Promise((resolve) => (placed = resolve)), pending, sha256: entry.sha256 });
+          }
         }
         await leaves.add(async () => {
           try {
-            if (await restoreLeaf(entry, destination, linkedTo)) await applyMetadata(destination, entry, (m) => warnings.add(entry.path, m));
-            placed?.(destination);
+            const where = await restoreLeaf(entry, destination, device, linkedTo);
+            placed?.(where);
           } catch (err) {
             placed?.(undefined);
             throw err;
@@ -269,47 +252,80 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
     }
     await leaves.drain();
     // The scratch directory goes first: removing it later would touch TARGET's time.
-    await rm(scratch, { recursive: true, force: true });
+    await scratch.remove();
     // Deepest first: closed ones (in the order they closed), then the path still open, innermost first.
     for (const dir of deferred) await setDirectory(dir);
     for (let i = openRestored.length - 1; i >= 0; i--) await setDirectory(openRestored[i]);
   } finally {
     await leaves.drain().catch(() => undefined); // nothing may still write once we report
-    await rm(scratch, { recursive: true, force: true });
+    await scratch.remove();
   }
   result.seconds = (performance.now() - started) / 1000;
   return result;
 
-  /** Puts a file, symlink or FIFO in place; false when it could not be (with a warning). */
-  async function restoreLeaf(entry: ManifestEntry, destination: string, linkedTo: Promise<string | undefined> | undefined): Promise<boolean> {
+  /**
+   * Builds `destination` under a temporary name (in the scratch directory,
+   * or beside it when a rename from there meets another file system) and
+   * renames it into place: a path appears only complete, with its metadata.
+   */
+  async function place(destination: string, device: number, build: (temp: string) => Promise<void>): Promise<void> {
+    const temp = await scratch.tempFor(destination, device);
+    try {
+      await build(temp);
+    } catch (err) {
+      await rm(temp, { force: true });
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV' || !scratch.holds(temp)) throw err;
+      const beside = await scratch.besideTemp(destination);
+      try {
+        await build(beside);
+      } catch (again) {
+        await rm(beside, { force: true });
+        throw again;
+      }
+    }
+  }
+
+  /** Puts a file, symlink or FIFO in place; resolves with where a rebuilt file now is (for its other links). */
+  async function restoreLeaf(entry: ManifestEntry, destination: string, device: number, linkedTo: Promise<string | undefined> | undefined): Promise<string | undefined> {
     await clearWay(destination, false);
+    const warn = (m: string): void => warnings.add(entry.path, m);
     if (entry.type === 'file') {
       const linked = await linkedTo;
       if (linked) {
-        const temp = tempNameFor(destination);
-        await link(linked, temp);
-        await rename(temp, destination);
+        // The inode has its metadata already.
+        await place(destination, device, async (temp) => {
+          await link(linked, temp);
+          await rename(temp, destination);
+        });
         result.hardLinks++;
-      } else {
-        await rebuildFile(context, entry, destination);
-        result.files++;
+        return undefined;
       }
-    } else if (entry.type === 'symlink') {
-      const temp = tempNameFor(destination);
-      await symlink(entry.target!, temp);
-      await rename(temp, destination);
+      await place(destination, device, (temp) => rebuildFile(context, entry, destination, { tempPath: temp, beforeRename: (t) => applyMetadata(t, entry, warn) }));
+      result.files++;
+      return destination;
+    }
+    if (entry.type === 'symlink') {
+      await place(destination, device, async (temp) => {
+        await symlink(entry.target!, temp);
+        await applyMetadata(temp, entry, warn);
+        await rename(temp, destination);
+      });
       result.symlinks++;
     } else if (entry.type === 'fifo') {
-      const temp = tempNameFor(destination);
-      try {
-        await run('mkfifo', ['-m', '600', '--', temp]);
-      } catch (err) {
-        warnings.add(entry.path, `FIFO not restored: mkfifo failed: ${(err as Error).message.split('\n')[0]}`);
-        return false;
-      }
-      await rename(temp, destination);
-      result.fifos++;
+      let made = true;
+      await place(destination, device, async (temp) => {
+        try {
+          await run('mkfifo', ['-m', '600', '--', temp]);
+        } catch (err) {
+          warn(`FIFO not restored: mkfifo failed: ${(err as Error).message.split('\n')[0]}`);
+          made = false;
+          return;
+        }
+        await applyMetadata(temp, entry, warn);
+        await rename(temp, destination);
+      });
+      if (made) result.fifos++;
     }
-    return true;
+    return undefined;
   }
 }

@@ -16,6 +16,7 @@ import { EngineOptions } from './engine-options';
 import { compileExcludes } from './glob';
 import { ManifestEntry, RecipeStep } from './manifest';
 import { ManifestReader } from './manifest-reader';
+import { EntryRules } from './entry-rules';
 import { comparePaths } from './path-order';
 import { readChecked } from './file-rebuild';
 import { resolveName, selectBackup } from './selection';
@@ -122,51 +123,59 @@ async function verifyBackup(
 ): Promise<void> {
   const { signal, onProgress } = options;
   const name = chain.name;
+  const key = manifestKey(name, chain.chain, backup.id);
+  const report = (err: unknown, path?: string): void => {
+    const e = err as LibrsyncError;
+    if (!e.code?.startsWith('BACKUP_')) throw err;
+    problem({ name, backup: backup.id, path, code: e.code, message: e.message });
+  };
   let bases: Map<string, BackupInfo>;
   try {
     bases = new Map(ancestry(chain, backup).map((b) => [b.id, b]));
   } catch (err) {
-    problem({ name, backup: backup.id, code: 'BACKUP_CHAIN_BROKEN', message: (err as Error).message });
+    report(err);
     bases = new Map([[backup.id, backup]]);
   }
-  const key = manifestKey(name, chain.chain, backup.id);
+  // Restore's own rules: a backup verify passes is one restore accepts.
+  let rules: EntryRules | undefined;
+  try {
+    rules = new EntryRules(key, backup, bases);
+  } catch (err) {
+    report(err);
+  }
   const ctx = { store, name, chain: chain.chain };
   try {
     for await (const entry of new ManifestReader(store.readObject(key), key).entries()) {
       signal?.throwIfAborted();
-      if (entry.type !== 'file') continue;
+      try {
+        rules?.check(entry);
+      } catch (err) {
+        report(err, entry.path);
+        continue;
+      }
+      // Read each piece once: by the manifest of the backup that wrote it (a hard link repeats its first path's pieces).
+      if (entry.type !== 'file' || entry.linkTo !== undefined) continue;
       const pieces: RecipeStep[] = [...entry.recipe!];
       if (entry.signature) pieces.push({ ...entry.signature, kind: 'raw', size: entry.signature.length });
       for (const piece of pieces) {
-        const report = (code: string, message: string): void => problem({ name, backup: backup.id, path: entry.path, code, message });
-        const owner = bases.get(piece.backup);
-        if (!owner) {
-          report('BACKUP_CHAIN_BROKEN', `'${entry.path}' refers to ${piece.backup}, which is not a base of ${backup.id}`);
+        if (piece.backup !== backup.id) continue;
+        const packSize = backup.packs[piece.pack];
+        if (!rules && (packSize === undefined || piece.offset + piece.length > packSize)) {
+          report(new LibrsyncError('BACKUP_CORRUPT', `'${entry.path}' refers to bytes outside ${piece.backup}/${piece.pack}`), entry.path);
           continue;
         }
-        const packSize = owner.packs[piece.pack];
-        if (packSize === undefined || piece.offset + piece.length > packSize) {
-          report('BACKUP_CORRUPT', `'${entry.path}' refers to bytes outside ${piece.backup}/${piece.pack}`);
-          continue;
-        }
-        // Read each piece once: by the manifest of the backup that wrote it (a hard link repeats its first path's pieces).
-        if (piece.backup !== backup.id || entry.linkTo !== undefined) continue;
         try {
-          await drain(readChecked(ctx, entry, piece as RecipeStep));
+          await drain(readChecked(ctx, entry, piece));
           result.piecesChecked++;
           result.bytesChecked += piece.length;
           onProgress?.({ phase: 'verify', files: result.piecesChecked, bytes: result.bytesChecked, path: entry.path });
         } catch (err) {
-          const e = err as LibrsyncError;
-          if (!e.code?.startsWith('BACKUP_')) throw err;
-          report(e.code, e.message);
+          report(err, entry.path);
         }
       }
     }
   } catch (err) {
-    const e = err as LibrsyncError;
-    if (!e.code?.startsWith('BACKUP_')) throw err;
-    problem({ name, backup: backup.id, code: e.code, message: e.message });
+    report(err);
   }
 }
 
