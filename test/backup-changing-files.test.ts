@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { LocalDirectoryStore, ManifestEntry, backup, listFiles, restore } from '../lib/backup';
 import { BUFFERED_MAX_BYTES, captureFile } from '../lib/backup/file-capture';
 import { PackWriter } from '../lib/backup/pack-writer';
+import { racy, settledStat } from '../lib/backup/settled-stat';
+import { open } from 'node:fs/promises';
 import { randomBytesSeeded, scratchDir } from './support/files';
 import { digestOf } from './support/tree-snapshot';
 import { describeNative } from './support/requirements';
@@ -102,6 +104,25 @@ describeNative('files changing during a backup', () => {
     expect(saved).toBe(true);
     expect(result.counts).toMatchObject({ files: 1, deleted: 0, warnings: 0 });
     expect(await restoredDigest(store, 'doc.bin')).toBe(digestOf(randomBytesSeeded(SIZE, 4)));
+  });
+
+  it('does not trust a read that begins in the clock tick of the last change (coarse mtimes)', async () => {
+    const at = (mtimeNs: bigint) => ({ mtimeNs }) as never;
+    const now = 1_800_000_000_123_456_789n;
+    expect(racy(at(now - 1_000_000n), now)).toBe(true); // changed 1 ms ago: a change now could keep that mtime
+    expect(racy(at(now - 50_000_000n), now)).toBe(false);
+    expect(racy(at(now + 3_600_000_000_000n), now)).toBe(false); // an mtime an hour ahead cannot be repeated now
+    expect(racy(at(1_800_000_000_000_000_000n), 1_800_000_001_000_000_000n)).toBe(true); // whole-second times: a second is one tick
+    const path = scratch.path('just-written');
+    writeFileSync(path, 'fresh');
+    const handle = await open(path, 'r');
+    try {
+      const settled = await settledStat(handle, await handle.stat({ bigint: true }));
+      expect(settled.racy).toBe(false);
+      expect(BigInt(Date.now()) * 1_000_000n - settled.stat.mtimeNs).toBeGreaterThanOrEqual(20_000_000n);
+    } finally {
+      await handle.close();
+    }
   });
 
   it('never buffers a file that grew past the small-file limit since the walk', async () => {

@@ -8,7 +8,7 @@ import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { LibrsyncError } from '../errors';
 import { BackupInfo, ChainInfo, readChains } from './catalog';
 import { EngineOptions, WarningLog, BackupWarning, streamOptions } from './engine-options';
-import { BUFFERED_MAX_BYTES, Capture, CaptureMode, UnreadableFileError, captureFile, recipeOf } from './file-capture';
+import { BUFFERED_MAX_BYTES, CAPTURE_ATTEMPTS, Capture, CaptureMode, UnreadableFileError, captureFile, recipeOf } from './file-capture';
 import { PathMatcher, compileExcludes } from './glob';
 import { LevelPlan, planLevel } from './level-plan';
 import { BackupCounts, ManifestEntry, ManifestHeader, MANIFEST_FORMAT, MANIFEST_VERSION } from './manifest';
@@ -244,6 +244,39 @@ class BackupRun {
     return undefined;
   }
 
+  /**
+   * Reads a file in its turn (or takes what was read ahead), following a
+   * path whose file was replaced while it was read (an editor's or a
+   * deployment's save-by-rename) to the file that stands there now. A path
+   * that exists before and after is never left out: when it is replaced at
+   * every attempt, the last whole version read is kept and flagged.
+   * Undefined only when the path is gone, is no longer a regular file, or
+   * cannot be read (those two with a warning).
+   */
+  private async captureInTurn(item: WalkedPath, previous: ManifestEntry | undefined, ahead: Capture | 'unreadable' | undefined): Promise<Capture | undefined> {
+    let capture: Capture | 'too-big' | 'unreadable' | undefined = ahead ?? (await this.capture(item, previous, 'direct'));
+    for (let attempt = 1; ; attempt++) {
+      if (capture === 'unreadable') return undefined;
+      if (capture === 'too-big') throw new Error('internal: a direct capture has no size limit');
+      if (capture && !capture.replaced) return capture;
+      const now = await lstat(item.absolute, { bigint: true }).catch(() => undefined);
+      if (!now) return undefined; // deleted: recorded as such
+      if (!now.isFile()) {
+        this.warnings.add(item.path, 'changed type while being backed up: left out of this level');
+        return undefined;
+      }
+      if (attempt >= 2 * CAPTURE_ATTEMPTS) {
+        this.warnings.add(item.path, `could not be opened while it was replaced again and again: left out of this level`);
+        return undefined;
+      }
+      if (capture && attempt >= CAPTURE_ATTEMPTS) {
+        this.warnings.add(item.path, `replaced while being read (${attempt} attempts); stored the last version read, read again next time`);
+        return { ...capture, replaced: false, unstable: true };
+      }
+      capture = await this.capture({ ...item, stat: now }, previous, 'direct');
+    }
+  }
+
   /** Another path of an inode already stored: restored as a link to it, yet complete on its own. */
   private linkEntry(item: WalkedPath, linkKey: string): ManifestEntry | undefined {
     const first = this.linkEntries.get(linkKey);
@@ -261,16 +294,8 @@ class BackupRun {
       this.counts.filesUnchanged++;
     } else {
       this.currentPath = item.path;
-      let capture = p.capture ?? (await this.capture(item, previous, 'direct'));
-      if (capture === 'unreadable') return undefined;
-      if (!capture) {
-        // Replaced while we looked (an editor's save-by-rename): back up what is there now.
-        const now = await lstat(item.absolute, { bigint: true }).catch(() => undefined);
-        if (now?.isFile()) capture = await this.capture({ ...item, stat: now }, previous, 'direct');
-        else if (now) this.warnings.add(item.path, 'changed type while being backed up: left out of this level');
-      }
-      if (capture === 'too-big') throw new Error('internal: a direct capture has no size limit');
-      if (!capture || capture === 'unreadable') return undefined;
+      const capture = await this.captureInTurn(item, previous, p.capture);
+      if (!capture) return undefined;
       this.counts.filesRead++;
       const s = capture.stat;
       const recipe = await recipeOf(capture, previous);

@@ -12,6 +12,7 @@ import { JobStream } from '../job-stream';
 import { delta, loadSignature, signature } from '../operations';
 import { SignatureSet } from '../signature-set';
 import { DigestStream } from './digest-stream';
+import { settledStat } from './settled-stat';
 import { FanOut } from './fan-out';
 import { Writable } from 'node:stream';
 import { ManifestEntry, RecipeStep } from './manifest';
@@ -49,6 +50,13 @@ export interface Capture {
   data?: Piece;
   signature?: Piece;
   unstable: boolean;
+  /**
+   * The path no longer leads to the inode that was read (replaced by a
+   * rename, or deleted, while it was read): what was read is a whole
+   * version that existed, but the caller decides whether to read what
+   * stands at the path now.
+   */
+  replaced?: boolean;
   /** Bytes read over all attempts. */
   bytesRead: number;
 }
@@ -167,8 +175,9 @@ export async function recipeOf(capture: Capture, previous: ManifestEntry | undef
 
 /**
  * Stores one regular file; undefined when it vanished (or stopped being a
- * regular file) before it could be read; 'too-big' when a buffered capture
- * finds more than BUFFERED_MAX_BYTES (memory holds only small files).
+ * regular file) before it could be read; `replaced` when the path led
+ * elsewhere once it was read; 'too-big' when a buffered capture finds
+ * more than BUFFERED_MAX_BYTES (memory holds only small files).
  */
 export async function captureFile(
   ctx: CaptureContext,
@@ -201,13 +210,20 @@ export async function captureFile(
     }
     basis = await previousSignature(ctx, previous);
     for (let attempt = 1; ; attempt++) {
+      // A read must begin a clock tick after the last change, or a change during it could keep the same mtime.
+      const settled = await settledStat(handle, before);
+      before = settled.stat;
+      if (!before.isFile()) return undefined;
       if (mode === 'buffered' && before.size > BigInt(BUFFERED_MAX_BYTES)) return 'too-big';
       const { digest, kind, data, signature: sigPiece } = await readOnce(ctx, handle, before, basis, mode);
       bytesRead += digest.bytes;
       const after = await handle.stat({ bigint: true });
       const atPath = await lstat(absolute, { bigint: true }).catch(() => undefined);
-      if (!atPath || atPath.ino !== after.ino || atPath.dev !== after.dev) return undefined; // deleted or replaced while read
-      const stable = sameVersion(before, after) && BigInt(digest.bytes) === before.size;
+      const stable = !settled.racy && sameVersion(before, after) && BigInt(digest.bytes) === before.size;
+      if (!atPath || atPath.ino !== after.ino || atPath.dev !== after.dev) {
+        // Replaced or deleted while read: this inode will not be read again through this path.
+        return { stat: stable ? before : after, size: digest.bytes, sha256: digest.sha256, kind, data, signature: sigPiece, unstable: !stable, replaced: true, bytesRead };
+      }
       if (stable || attempt === CAPTURE_ATTEMPTS) {
         if (!stable) ctx.warn(`changed while being read (${attempt} attempts); stored as last read and read again next time`);
         return { stat: stable ? before : after, size: digest.bytes, sha256: digest.sha256, kind, data, signature: sigPiece, unstable: !stable, bytesRead };
