@@ -4,6 +4,7 @@
 // by its owner. Of several processes finding the same stale lock at once,
 // exactly one takes it over (the others see BACKUP_LOCKED).
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { takeLockFile, processStartTime, UNREADABLE_LOCK_GRACE_MS } from '../lib/backup/lock-file';
@@ -115,11 +116,19 @@ describe('store lock', () => {
 
   it('removes owner records that killed takers left behind', async () => {
     const path = lockPath();
-    const leftover = `${path}.00112233aabbccdd.tmp`;
-    writeFileSync(leftover, '{}');
-    age(leftover, UNREADABLE_LOCK_GRACE_MS + 1000);
+    const tag = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+    // Killed before it wrote a byte, by a pid that is gone: removed at once.
+    const empty = `${path}.${tag}-999999999-00112233aabbccdd.tmp`;
+    writeFileSync(empty, '');
+    // Of another host (or a live pid): only once older than the grace period.
+    const foreign = `${path}.0badcafe-1-44556677aabbccdd.tmp`;
+    writeFileSync(foreign, '{}');
+    const recent = `${path}.0badcafe-1-8899aabbccddeeff.tmp`;
+    writeFileSync(recent, '{}');
+    age(foreign, UNREADABLE_LOCK_GRACE_MS + 1000);
     const lock = await takeLockFile(path);
     await lock.release();
-    expect(readdirSync(scratch.dir).filter((n) => n.startsWith(path.split('/').pop()!))).toEqual([]);
+    const left = readdirSync(scratch.dir).filter((n) => n.startsWith(path.split('/').pop()!));
+    expect(left).toEqual([recent.split('/').pop()]);
   });
 });

@@ -11,7 +11,7 @@
 // processes finding the same stale lock, one replaces it and none removes
 // the fresh lock another has just taken. A lock from another host cannot
 // be judged from here and must be removed by hand.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { link, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
@@ -133,14 +133,25 @@ async function removeStale(path: string): Promise<void> {
   }
 }
 
-/** Owner files of killed takers: `lock.<hex>.tmp`, never linked or already linked. */
+/** Names the owner file of a taker: our host (a digest of its name), pid and the lock's id, so it can be judged without reading it. */
+const hostTag = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+const OWNER_FILE = /^([0-9a-f]{8})-(\d+)-([0-9a-f]{16})\.tmp$/;
+
+/**
+ * Owner files of killed takers (`lock.HOST-PID-ID.tmp`, linked or not, even
+ * empty): removed once their process is gone. One of another host, or of
+ * a live pid, is left until it is older than the grace period.
+ */
 async function removeOldOwnerFiles(path: string): Promise<void> {
   const prefix = `${basename(path)}.`;
   const names = await readdir(dirname(path)).catch(() => [] as string[]);
   for (const name of names) {
-    if (!name.startsWith(prefix) || !/^[0-9a-f]{16}\.tmp$/.test(name.slice(prefix.length))) continue;
+    const m = name.startsWith(prefix) ? OWNER_FILE.exec(name.slice(prefix.length)) : null;
+    if (!m) continue;
+    const pid = Number(m[2]);
     const file = join(dirname(path), name);
-    if ((await ageMs(file)) > UNREADABLE_LOCK_GRACE_MS) await unlink(file).catch(() => undefined);
+    const gone = m[1] === hostTag && pid !== process.pid && !processAlive(pid);
+    if (gone || (await ageMs(file)) > UNREADABLE_LOCK_GRACE_MS) await unlink(file).catch(() => undefined);
   }
 }
 
@@ -166,7 +177,7 @@ async function fsyncDirectory(dir: string): Promise<void> {
 export async function takeLockFile(path: string): Promise<StoreLock> {
   const id = randomBytes(8).toString('hex');
   const owner: LockOwner = { id, pid: process.pid, host: hostname(), since: new Date().toISOString(), boot: bootId, start: myStart };
-  const ownerFile = `${path}.${id}.tmp`;
+  const ownerFile = `${path}.${hostTag}-${process.pid}-${id}.tmp`;
   await removeOldOwnerFiles(path);
   try {
     await writeOwnerFile(ownerFile, owner);
