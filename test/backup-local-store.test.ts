@@ -1,10 +1,12 @@
 // The local directory store's own contract, beside what the engine tests
 // exercise through it: creation that survives being cut short, files
 // readable by their owner only, refusal of what is not a store.
-import { existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LocalDirectoryStore, backup } from '../lib/backup';
+import { LocalDirectoryStore, backup, restore, verify } from '../lib/backup';
 import { scratchDir } from './support/files';
+import { describeAsRoot } from './support/requirements';
 
 describe('LocalDirectoryStore', () => {
   const scratch = scratchDir('librsync-local-store-');
@@ -27,7 +29,19 @@ describe('LocalDirectoryStore', () => {
         else writeFileSync(join(root, name), '{"form');
       }
       await new LocalDirectoryStore(root).open({ create: true });
+      expect(readdirSync(root).filter((n) => !n.endsWith('.tmp')).sort()).toEqual(['backups', 'librsync-backup.json']);
+      // A temporary marker is removed once surely nobody's (a minute old).
+      for (const name of readdirSync(root).filter((n) => n.endsWith('.tmp'))) utimesSync(join(root, name), 1, 1);
+      await new LocalDirectoryStore(root).open({ create: false });
       expect(readdirSync(root).sort()).toEqual(['backups', 'librsync-backup.json']);
+    }
+  });
+
+  it('lets several processes create the same store at once', async () => {
+    for (let round = 0; round < 10; round++) {
+      const root = scratch.path(`race-${round}`);
+      await Promise.all(Array.from({ length: 6 }, () => new LocalDirectoryStore(root).open({ create: true })));
+      expect(readdirSync(root).filter((n) => !n.endsWith('.tmp')).sort()).toEqual(['backups', 'librsync-backup.json']);
     }
   });
 
@@ -54,5 +68,30 @@ describe('LocalDirectoryStore', () => {
       .map((p) => ({ p, mode: lstatSync(p).mode & 0o777 }))
       .filter(({ mode }) => (mode & 0o077) !== 0);
     expect(loose).toEqual([]);
+  });
+});
+
+describeAsRoot('a store on read-only media', () => {
+  const scratch = scratchDir('librsync-ro-store-');
+  const mounted = scratch.path('ro');
+  afterAll(() => {
+    execFileSync('umount', [mounted]);
+    scratch.remove();
+  });
+
+  it('restores and verifies with a warning that no reader lock could be taken', async () => {
+    const src = scratch.path('src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'f'), 'data');
+    await backup(src, scratch.path('store'), { name: 'n' });
+    mkdirSync(mounted);
+    execFileSync('mount', ['--bind', scratch.path('store'), mounted]);
+    execFileSync('mount', ['-o', 'remount,bind,ro', mounted]);
+    const warnings: string[] = [];
+    const onWarning = (w: { message: string }): void => void warnings.push(w.message);
+    expect((await verify(mounted, { onWarning })).ok).toBe(true);
+    await restore(mounted, scratch.path('out'), { onWarning });
+    expect(readFileSync(join(scratch.path('out'), 'f'), 'utf8')).toBe('data');
+    expect(warnings).toEqual([expect.stringContaining('(EROFS)'), expect.stringContaining('(EROFS)')]);
   });
 });

@@ -5,7 +5,9 @@
 // exactly one takes it over (the others see BACKUP_LOCKED).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocalDirectoryStore, backup, prune, restore, verify } from '../lib/backup';
 import { hostname } from 'node:os';
 import { takeLockFile, processStartTime, UNREADABLE_LOCK_GRACE_MS } from '../lib/backup/lock-file';
 import { scratchDir } from './support/files';
@@ -130,5 +132,78 @@ describe('store lock', () => {
     await lock.release();
     const left = readdirSync(scratch.dir).filter((n) => n.startsWith(path.split('/').pop()!));
     expect(left).toEqual([recent.split('/').pop()]);
+  });
+});
+
+describe('readers and prune', () => {
+  const scratch = scratchDir('librsync-reader-lock-');
+  afterAll(() => scratch.remove());
+  let n = 0;
+
+  /** A store with one backup, and a process (sleep) standing in for another live program. */
+  async function storeWithBackup(): Promise<string> {
+    const src = scratch.path(`src-${n}`);
+    mkdirSync(src);
+    writeFileSync(join(src, 'f'), 'data');
+    const store = scratch.path(`store-${n++}`);
+    await backup(src, store, { name: 'n' });
+    return store;
+  }
+
+  function record(owner: object): string {
+    return JSON.stringify({ id: '0123456789abcdef', host: hostname(), since: 'now', ...owner });
+  }
+
+  it('prune waits for readers to finish, and is BACKUP_LOCKED, naming one, if they do not', async () => {
+    const store = await storeWithBackup();
+    const child = spawn('sleep', ['30']);
+    try {
+      mkdirSync(join(store, 'readers'));
+      const tag = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+      writeFileSync(join(store, 'readers', `${tag}-${child.pid}-0123456789abcdef.json`), record({ pid: child.pid, kind: 'reader', start: processStartTime(child.pid!) }));
+      // It waits (here half a second) for the reader to finish, then gives up.
+      const started = Date.now();
+      await expect(prune(new LocalDirectoryStore(store, 500), { keepChains: 1 })).rejects.toMatchObject({
+        code: 'BACKUP_LOCKED',
+        message: expect.stringContaining(`a restore or verify (process ${child.pid}`),
+      });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+      expect(existsSync(join(store, 'lock'))).toBe(false); // given back
+      // A dry run only reads.
+      await prune(store, { keepChains: 1, dryRun: true });
+    } finally {
+      child.kill();
+    }
+    // Once the reader is gone its record is ignored and removed.
+    await new Promise((resolve) => child.once('exit', resolve));
+    await prune(store, { keepChains: 1 });
+    expect(readdirSync(join(store, 'readers'))).toEqual([]);
+  });
+
+  it('prune goes ahead once the readers it waited for have finished', async () => {
+    const store = await storeWithBackup();
+    const reading = await new LocalDirectoryStore(store).lock('reader');
+    const pruning = prune(new LocalDirectoryStore(store, 10_000), { keepChains: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Meanwhile no new reader may start.
+    await expect(verify(store, {})).rejects.toMatchObject({ code: 'BACKUP_LOCKED', message: expect.stringContaining('a prune') });
+    await reading.release();
+    await expect(pruning).resolves.toMatchObject({ removed: [] });
+  });
+
+  it('a reader refuses to start while a prune holds the store, and goes on beside a backup', async () => {
+    const store = await storeWithBackup();
+    const child = spawn('sleep', ['30']);
+    try {
+      writeFileSync(join(store, 'lock'), record({ pid: child.pid, kind: 'exclusive', start: processStartTime(child.pid!) }));
+      await expect(verify(store, {})).rejects.toMatchObject({ code: 'BACKUP_LOCKED', message: expect.stringContaining('a prune') });
+      await expect(restore(store, scratch.path(`out-${n++}`), {})).rejects.toMatchObject({ code: 'BACKUP_LOCKED' });
+      expect(readdirSync(join(store, 'readers'))).toEqual([]);
+      writeFileSync(join(store, 'lock'), record({ pid: child.pid, kind: 'writer', start: processStartTime(child.pid!) }));
+      expect((await verify(store, {})).ok).toBe(true);
+      await restore(store, scratch.path(`out-${n++}`), {});
+    } finally {
+      child.kill();
+    }
   });
 });

@@ -8,8 +8,9 @@ import { AtomicFileWriter } from '../atomic-file';
 import { LibrsyncError, paramError } from '../errors';
 import { FileRangeReader } from './file-range-reader';
 import { takeLockFile } from './lock-file';
+import { READERS_WAIT_MS, awaitNoReaders, takeReaderLock } from './reader-locks';
 import { endAndFinish } from './stream-waits';
-import { BackupStore, ByteRange, ObjectWriter, StoreLock } from './store';
+import { BackupStore, ByteRange, LockKind, ObjectWriter, StoreLock } from './store';
 
 /** The marker at the root of every store; `version` changes with the layout. */
 export const STORE_FORMAT_FILE = 'librsync-backup.json';
@@ -35,7 +36,11 @@ export class LocalDirectoryStore implements BackupStore {
   readonly location: string;
   private readonly dataRoot: string;
 
-  constructor(root: string) {
+  constructor(
+    root: string,
+    /** How long a prune waits for restores and verifies that are reading to finish. */
+    private readonly readersWaitMs = READERS_WAIT_MS,
+  ) {
     this.location = resolve(root);
     this.dataRoot = join(this.location, DATA_DIR);
   }
@@ -66,30 +71,48 @@ export class LocalDirectoryStore implements BackupStore {
     if (marker.version !== STORE_FORMAT.version) {
       throw new LibrsyncError('BACKUP_STORE_INVALID', `${this.location} has store format version ${String(marker.version)}; this version reads ${STORE_FORMAT.version}`);
     }
+    await this.removeOldMarkerTemporaries();
+  }
+
+  /** Temporary markers of creations that were killed (or lost a race), once surely nobody's. */
+  private async removeOldMarkerTemporaries(): Promise<void> {
+    const names = await readdir(this.location).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!name.startsWith(`.${STORE_FORMAT_FILE}.`) || !name.endsWith('.tmp')) continue;
+      const path = join(this.location, name);
+      const info = await stat(path).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs > 60_000) await rm(path, { force: true });
+    }
   }
 
   /**
    * Makes a new store. A creation that was killed (or ran out of space)
    * leaves at most an empty data directory and a temporary marker: such a
-   * directory is finished, not refused. Anything else is left alone.
+   * directory is finished, not refused. Anything else is left alone. Two
+   * processes creating the same store at once both end up opening it: the
+   * marker is linked into place (EEXIST for the second), never replaced.
    */
   private async create(markerPath: string): Promise<void> {
-    const existing = await readdir(this.location).catch((err: NodeJS.ErrnoException) => {
+    const existing = await readdir(this.location).catch((err: NodeJS.ErrnoException): string[] => {
       if (err.code === 'ENOENT') return [];
       throw err;
     });
+    // Made by another process since we looked.
+    if (existing.includes(STORE_FORMAT_FILE)) return this.open({ create: false });
     for (const name of existing) {
       if (!(await this.isCreationLeftover(name))) {
         throw new LibrsyncError('BACKUP_STORE_INVALID', `${this.location} is not empty and not a backup store (no ${STORE_FORMAT_FILE})`);
       }
     }
-    for (const name of existing) if (name !== DATA_DIR) await rm(join(this.location, name), { force: true });
     await mkdir(this.dataRoot, { recursive: true, mode: 0o700 });
     const writer = new AtomicFileWriter(markerPath, { overwrite: false, mode: 0o600 });
-    await endAndFinish(writer, `${JSON.stringify(STORE_FORMAT)}\n`).catch(async (err) => {
+    try {
+      await endAndFinish(writer, `${JSON.stringify(STORE_FORMAT)}\n`);
+    } catch (err) {
       await writer.settled();
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return this.open({ create: false });
       throw err;
-    });
+    }
     await fsyncDirectory(this.location);
     await fsyncDirectory(dirname(this.location)).catch(() => undefined);
   }
@@ -160,7 +183,18 @@ export class LocalDirectoryStore implements BackupStore {
     await fsyncDirectory(path);
   }
 
-  lock(): Promise<StoreLock> {
-    return takeLockFile(join(this.location, 'lock'));
+  async lock(kind: LockKind = 'writer'): Promise<StoreLock> {
+    const lockPath = join(this.location, 'lock');
+    const readers = join(this.location, 'readers');
+    if (kind === 'reader') return takeReaderLock(readers, lockPath);
+    const lock = await takeLockFile(lockPath, kind);
+    if (kind === 'exclusive') {
+      // New readers now refuse to start; those already reading may finish.
+      await awaitNoReaders(readers, this.readersWaitMs).catch(async (err) => {
+        await lock.release();
+        throw err;
+      });
+    }
+    return lock;
   }
 }

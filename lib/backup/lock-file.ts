@@ -11,93 +11,27 @@
 // processes finding the same stale lock, one replaces it and none removes
 // the fresh lock another has just taken. A lock from another host cannot
 // be judged from here and must be removed by hand.
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { link, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, open, readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LibrsyncError } from '../errors';
+import {
+  LockKind,
+  LockOwner,
+  UNREADABLE_LOCK_GRACE_MS,
+  ageMs,
+  describeOwner,
+  heldHere,
+  hostTag,
+  isLocal,
+  newOwner,
+  ownerGone,
+  processAlive,
+  readOwner,
+} from './lock-owner';
 import { StoreLock } from './store';
 
-export interface LockOwner {
-  id: string;
-  pid: number;
-  host: string;
-  since: string;
-  /** /proc/sys/kernel/random/boot_id, where there is one. */
-  boot?: string;
-  /** The process's start time in clock ticks since boot (/proc/PID/stat), where there is one. */
-  start?: string;
-}
-
-/** A lock file with no readable owner (damaged, or written by an old version that wrote in place) is trusted this long. */
-export const UNREADABLE_LOCK_GRACE_MS = 10_000;
-
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
-
-const bootId = readText('/proc/sys/kernel/random/boot_id');
-
-/** Field 22 of /proc/PID/stat; the command name before it may hold spaces and parentheses. */
-export function processStartTime(pid: number): string | undefined {
-  const text = readText(`/proc/${pid}/stat`);
-  if (text === undefined) return undefined;
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return fields[19];
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Ids of the locks this process holds (several stores, or one store taken twice). */
-const heldHere = new Set<string>();
-const myStart = processStartTime(process.pid);
-
-/** Whether the process that wrote `owner` on this host is certainly gone. */
-function ownerGone(owner: LockOwner): boolean {
-  if (owner.boot !== undefined && bootId !== undefined && owner.boot !== bootId) return true;
-  // Our own pid on a lock we do not hold: an earlier process with the same pid (a container's pid 1).
-  if (owner.pid === process.pid) return !heldHere.has(owner.id) && owner.start !== undefined && owner.start !== myStart;
-  if (!processAlive(owner.pid)) return true;
-  // The pid is in use: by the owner, or by a later process that was given the same number.
-  const start = owner.start === undefined ? undefined : processStartTime(owner.pid);
-  return start !== undefined && start !== owner.start;
-}
-
-/** The lock's owner; undefined when unreadable; 'missing' when there is no lock file. */
-async function readOwner(path: string): Promise<LockOwner | undefined | 'missing'> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : undefined;
-  }
-  try {
-    const owner = JSON.parse(text) as LockOwner;
-    return Number.isSafeInteger(owner?.pid) && typeof owner.host === 'string' ? owner : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function ageMs(path: string): Promise<number> {
-  try {
-    return Date.now() - (await stat(path)).mtimeMs;
-  } catch {
-    return Infinity;
-  }
-}
+export { UNREADABLE_LOCK_GRACE_MS, processStartTime } from './lock-owner';
 
 /** Whether the lock at `path` is gone, stale, or held (with the error saying by whom). */
 async function lockState(path: string): Promise<'missing' | 'stale' | LibrsyncError> {
@@ -107,10 +41,17 @@ async function lockState(path: string): Promise<'missing' | 'stale' | LibrsyncEr
     if ((await ageMs(path)) > UNREADABLE_LOCK_GRACE_MS) return 'stale';
     return new LibrsyncError('BACKUP_LOCKED', `the store lock ${path} is unreadable; it is taken over ${UNREADABLE_LOCK_GRACE_MS / 1000} s after it was written`);
   }
-  const local = owner.host === hostname();
+  const local = isLocal(owner);
   if (local && ownerGone(owner)) return 'stale';
   const where = local ? '' : `; if that process is gone, remove ${path}`;
-  return new LibrsyncError('BACKUP_LOCKED', `the store is locked by process ${owner.pid} on ${owner.host} since ${owner.since} (${path})${where}`);
+  return new LibrsyncError('BACKUP_LOCKED', `the store is locked by ${describeOwner(owner)} (${path})${where}`);
+}
+
+/** The live owner of the lock at `path`, if any (a stale or unreadable lock has none). */
+export async function lockHolder(path: string): Promise<LockOwner | undefined> {
+  const owner = await readOwner(path);
+  if (owner === 'missing' || owner === undefined) return undefined;
+  return isLocal(owner) && ownerGone(owner) ? undefined : owner;
 }
 
 /** Removes a stale lock, holding the takeover file meanwhile: no one else can remove or create the lock file then. */
@@ -133,8 +74,7 @@ async function removeStale(path: string): Promise<void> {
   }
 }
 
-/** Names the owner file of a taker: our host (a digest of its name), pid and the lock's id, so it can be judged without reading it. */
-const hostTag = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+/** Owner files of takers: `lock.HOST-PID-ID.tmp`, judged by name. */
 const OWNER_FILE = /^([0-9a-f]{8})-(\d+)-([0-9a-f]{16})\.tmp$/;
 
 /**
@@ -174,9 +114,10 @@ async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
-export async function takeLockFile(path: string): Promise<StoreLock> {
+/** Takes the store's one lock for a writer (backup) or for exclusive use (prune, which also excludes readers). */
+export async function takeLockFile(path: string, kind: Exclude<LockKind, 'reader'> = 'writer'): Promise<StoreLock> {
   const id = randomBytes(8).toString('hex');
-  const owner: LockOwner = { id, pid: process.pid, host: hostname(), since: new Date().toISOString(), boot: bootId, start: myStart };
+  const owner = newOwner(id, kind);
   const ownerFile = `${path}.${hostTag}-${process.pid}-${id}.tmp`;
   await removeOldOwnerFiles(path);
   try {

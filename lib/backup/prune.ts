@@ -45,7 +45,8 @@ export async function prune(storeArgument: StoreArgument, options: PruneOptions)
   if ((keep === undefined) === (olderThan === undefined)) throw new LibrsyncError('RS_PARAM_ERROR', 'prune needs exactly one of --keep-chains N and --older-than TIME');
   if (keep !== undefined && (!Number.isSafeInteger(keep) || keep < 1)) throw new LibrsyncError('RS_PARAM_ERROR', '--keep-chains must be at least 1');
   await store.open({ create: false });
-  const lock = await store.lock();
+  // Removing chains needs the store to itself: no backup, and no restore or verify reading it.
+  const lock = await store.lock(options.dryRun ? 'reader' : 'exclusive');
   const result: PruneResult = { dryRun: options.dryRun === true, removed: [], kept: [], bytesFreed: 0 };
   try {
     const names = options.name !== undefined ? [checkName(options.name)] : await listNames(store);

@@ -23,7 +23,7 @@ import { RestoreScratch } from './restore-scratch';
 import { isWithin } from './path-order';
 import { resolveName, selectBackup } from './selection';
 import { openStoreArgument } from './open-store';
-import { StoreArgument } from './store';
+import { BackupStore, StoreArgument } from './store';
 import { manifestKey } from './store-keys';
 import { parseTime } from './time-spec';
 
@@ -115,11 +115,22 @@ function rulesFor(key: string, backup: BackupInfo, bases: BackupInfo[]): EntryRu
 
 export async function restore(storeArgument: StoreArgument, target: string, options: RestoreOptions = {}): Promise<RestoreResult> {
   const store = openStoreArgument(storeArgument);
-  const started = performance.now();
   const roots = normalizeSelection(options.paths);
   const at = typeof options.at === 'string' ? parseTime(options.at) : options.at;
   if (at !== undefined && options.level !== undefined) throw new LibrsyncError('RS_PARAM_ERROR', 'choose --level or --at, not both');
   await store.open({ create: false });
+  // A prune must not remove the backup while it is read.
+  const lock = await store.lock('reader');
+  try {
+    if (lock.warning) options.onWarning?.({ path: '', message: lock.warning });
+    return await restoreLocked(store, target, options, roots, at);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function restoreLocked(store: BackupStore, target: string, options: RestoreOptions, roots: string[] | undefined, at: Date | undefined): Promise<RestoreResult> {
+  const started = performance.now();
   const name = await resolveName(store, options.name);
   const chains = await readChains(store, name);
   const { chain, backup } = selectBackup(chains, name, { level: options.level, at });

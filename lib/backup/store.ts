@@ -16,7 +16,16 @@ export interface ByteRange {
 
 export interface StoreLock {
   release(): Promise<void>;
+  /** Set when the lock could only be kept in part (a reader on a read-only store): say so to the user. */
+  warning?: string;
 }
+
+/**
+ * writer: backup (one at a time; readers go on). exclusive: prune (no
+ * writer, no reader). reader: restore, verify (any number, with writers;
+ * none while a prune runs).
+ */
+export type LockKind = 'writer' | 'exclusive' | 'reader';
 
 export interface BackupStore {
   /** A human-readable location, for messages. */
@@ -34,8 +43,8 @@ export interface BackupStore {
   remove(key: string): Promise<void>;
   /** Makes objects finished so far below `prefix` durable (and their names, on a file system). */
   sync(prefix: string): Promise<void>;
-  /** Exclusive lock for writers (backup, prune); a lock left by a dead process is taken over. */
-  lock(): Promise<StoreLock>;
+  /** A lock of `kind` (default writer), or BACKUP_LOCKED saying who holds what it conflicts with; locks of dead processes are taken over. */
+  lock(kind?: LockKind): Promise<StoreLock>;
 }
 
 /** A store given as a directory path means the local-directory store. */

@@ -68,6 +68,17 @@ async function drain(stages: Stage[]): Promise<void> {
 export async function verify(storeArgument: StoreArgument, options: VerifyOptions = {}): Promise<VerifyResult> {
   const store = openStoreArgument(storeArgument);
   await store.open({ create: false });
+  // A prune must not remove backups while they are checked (that would read as damage).
+  const lock = await store.lock('reader');
+  try {
+    if (lock.warning) options.onWarning?.({ path: '', message: lock.warning });
+    return await verifyLocked(store, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function verifyLocked(store: BackupStore, options: VerifyOptions): Promise<VerifyResult> {
   const result: VerifyResult = { ok: true, backups: [], piecesChecked: 0, bytesChecked: 0, problems: [] };
   const problem = (p: VerifyProblem): void => {
     result.ok = false;
