@@ -1,7 +1,8 @@
 // Loads the compiled addon: a prebuild from prebuilds/ or a local build,
-// through node-gyp-build. When neither loads, the error says why and what
-// to install instead of a bare "Cannot find module".
-import { join } from 'node:path';
+// through node-gyp-build, or exactly the file LIBRSYNC_ADDON_PATH names
+// (the sanitizer run's separate build). When it does not load, the error
+// says why and what to install instead of a bare "Cannot find module".
+import { join, resolve } from 'node:path';
 import { LibrsyncError } from './errors';
 import { StepFunction } from './job';
 
@@ -40,12 +41,20 @@ const INSTALL_HINT =
 let cached: { binding?: NativeBinding; error?: LibrsyncError; reason?: string } | undefined;
 
 function load(): { binding?: NativeBinding; error?: LibrsyncError; reason?: string } {
+  // Set and not empty: that file and nothing else (no fallback to
+  // build/ or prebuilds/, so a run meant for one build never tests another).
+  const override = process.env.LIBRSYNC_ADDON_PATH || undefined;
   try {
+    if (override !== undefined) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return { binding: require(resolve(override)) as NativeBinding };
+    }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
     return { binding: nodeGypBuild(packageRoot) };
   } catch (cause) {
-    const why = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    const first = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    const why = override === undefined ? first : `LIBRSYNC_ADDON_PATH=${override}: ${first}`;
     return {
       reason: why,
       error: new LibrsyncError(

@@ -2,7 +2,7 @@
 // install; and librsync's own messages never reach stderr behind the
 // caller's back.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeNative } from './support/requirements';
@@ -15,8 +15,9 @@ function runNode(script: string, env: NodeJS.ProcessEnv = {}): { status: number 
 }
 
 describe('addon loading', () => {
-  // node-gyp-build honours <NAME>_PREBUILD: point it at an empty folder.
-  const noAddon = { LIBRSYNC_PREBUILD: mkdtempSync(join(tmpdir(), 'librsync-noaddon-')), PREBUILDS_ONLY: '1' };
+  // node-gyp-build honours <NAME>_PREBUILD: point it at an empty folder
+  // (and no LIBRSYNC_ADDON_PATH from the sanitizer run to bypass it).
+  const noAddon = { LIBRSYNC_PREBUILD: mkdtempSync(join(tmpdir(), 'librsync-noaddon-')), PREBUILDS_ONLY: '1', LIBRSYNC_ADDON_PATH: '' };
 
   it('asking for native explains why the addon is unavailable and what to install', () => {
     const r = runNode(
@@ -79,6 +80,39 @@ describe('addon loading', () => {
       LIBRSYNC_BACKEND: 'fast',
     });
     expect(bad.stdout).toMatch(/^RS_PARAM_ERROR LIBRSYNC_BACKEND must be 'native', 'js' or 'auto', not "fast"/);
+  });
+});
+
+describeNative('LIBRSYNC_ADDON_PATH', () => {
+  // Which .node files this process loaded, and what the addon reports.
+  const probe = `const lib = require(${dist});
+    lib.signatureBuffer(Buffer.from('x'.repeat(5000)), { backend: 'native' }).then(
+      (sig) => console.log(JSON.stringify({ ok: sig.length > 0, loaded: Object.keys(require.cache).filter((k) => k.endsWith('.node')) })),
+      (e) => console.log(JSON.stringify({ code: e.code, message: e.message, loaded: Object.keys(require.cache).filter((k) => k.endsWith('.node')) })));`;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const usual = (require('node-gyp-build') as { path(dir: string): string }).path(root);
+
+  it('loads exactly the named file instead of build/ or prebuilds/', () => {
+    const copy = join(mkdtempSync(join(tmpdir(), 'librsync-addon-')), 'elsewhere.node');
+    copyFileSync(usual, copy);
+    const r = runNode(probe, { LIBRSYNC_ADDON_PATH: copy });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, loaded: [copy] });
+  });
+
+  it('a file that does not load is RS_ADDON_UNAVAILABLE naming the variable, with no fallback to the usual build', () => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'librsync-addon-')), 'missing.node');
+    const r = runNode(probe, { LIBRSYNC_ADDON_PATH: missing });
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.code).toBe('RS_ADDON_UNAVAILABLE');
+    expect(out.message).toContain(`LIBRSYNC_ADDON_PATH=${missing}`);
+    expect(out.loaded).toEqual([]);
+  });
+
+  it('empty means unset: the usual build loads', () => {
+    const r = runNode(probe, { LIBRSYNC_ADDON_PATH: '' });
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, loaded: [usual] });
   });
 });
 

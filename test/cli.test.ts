@@ -363,7 +363,7 @@ describe('CLI pieces', () => {
 describeWithRdiff('choosing the backend', () => {
   const scratch = scratchDir('librsync-cli-backend-');
   const cwd = scratch.dir;
-  const noAddon = { LIBRSYNC_PREBUILD: scratch.path('no-prebuilds'), PREBUILDS_ONLY: '1', LIBRSYNC_BACKEND: '' };
+  const noAddon = { LIBRSYNC_PREBUILD: scratch.path('no-prebuilds'), PREBUILDS_ONLY: '1', LIBRSYNC_ADDON_PATH: '', LIBRSYNC_BACKEND: '' };
   beforeAll(() => {
     mkdirSync(scratch.path('no-prebuilds'));
     writeFileSync(scratch.path('basis'), randomBytesSeeded(100_000, 3));

@@ -17,7 +17,12 @@ function probe(env: NodeJS.ProcessEnv): { path: string; sourceHash: string; sign
     lib.signatureBuffer(Buffer.from('hello prebuild'.repeat(500))).then((sig) => {
       process.stdout.write(JSON.stringify({ path, sourceHash: lib.backendInfo().sourceHash, signature: sig.toString('hex') }));
     });`;
-  const child = spawnSync(process.execPath, ['-e', script], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8' });
+  // LIBRSYNC_ADDON_PATH (the sanitizer run) would bypass node-gyp-build.
+  const child = spawnSync(process.execPath, ['-e', script], {
+    cwd: root,
+    env: { ...process.env, LIBRSYNC_ADDON_PATH: '', ...env },
+    encoding: 'utf8',
+  });
   if (child.status !== 0) throw new Error(`probe failed: ${child.stderr}`);
   return JSON.parse(child.stdout);
 }
