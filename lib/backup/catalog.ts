@@ -47,8 +47,21 @@ function parseLine(text: string, where: string): unknown {
   }
 }
 
-/** Header and trailer of a committed manifest, or undefined when it does not exist. */
+/**
+ * Header and trailer of a committed manifest, or undefined when it does not
+ * exist, also when it went between the size and the read (list takes no
+ * lock: a prune may be removing the chain).
+ */
 export async function readManifestEnds(store: BackupStore, key: string): Promise<{ header: ManifestHeader; trailer: ManifestTrailer; size: number } | undefined> {
+  try {
+    return await readEnds(store, key);
+  } catch (err) {
+    if (err instanceof LibrsyncError && err.code === 'BACKUP_OBJECT_MISSING' && (await store.objectSize(key)) === undefined) return undefined;
+    throw err;
+  }
+}
+
+async function readEnds(store: BackupStore, key: string): Promise<{ header: ManifestHeader; trailer: ManifestTrailer; size: number } | undefined> {
   const size = await store.objectSize(key);
   if (size === undefined) return undefined;
   const head = await readAll(store.readObject(key, { start: 0, end: Math.min(size, EDGE_BYTES) }));
