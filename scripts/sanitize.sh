@@ -83,6 +83,9 @@ run_jest() {
     '/test/js-' '/test/strong-sum-worker-death\.' '/test/block-device-size\.'
     '/test/backup-local-store\.' '/test/backup-lock\.'
     '/test/memory\.' '/test/backup-memory\.'
+    # The long fault trials of the backup engine (full disks, SIGKILLs, soaks, a concurrent writer) drive the
+    # same native calls as the backup suites that do run here; under ASan they would add many minutes.
+    '/test/backup-full-disk\.' '/test/backup-crash-trials\.' '/test/backup-soak\.' '/test/backup-changing-writer\.'
   )
   npx jest --ci --testPathIgnorePatterns "${ignore[@]}" --testNamePattern '^(?!.*\[js\])' \
     --json --outputFile="$results" "$@" || status=1
