@@ -3,7 +3,7 @@
 // librsync's loader does, except that it also refuses block lengths above
 // MAX_BLOCK_LENGTH, as the native loader does.
 import { LibrsyncError } from './errors';
-import { isSignatureMagic, maxStrongLength } from './magic';
+import { SIGNATURE_MAGIC, isSignatureMagic, maxStrongLength } from './magic';
 import { MAX_BLOCK_LENGTH } from './signature-params';
 
 const HEADER_LENGTH = 12;
@@ -82,14 +82,18 @@ function checkHeaderPrefix(data: Uint8Array): void {
   if (blockLength < 1) throw new LibrsyncError('RS_CORRUPT', `signature block length ${blockLength} is invalid`);
 }
 
-/** Validates a header in librsync's order, so both loaders report the same code. */
+/**
+ * Validates a header in librsync's order, so both loaders report the same
+ * code. Magic 0 is librsync's default, RabinKarp with BLAKE2 (rs_sig_args):
+ * it loads as that, and the set reports that magic, as the native one does.
+ */
 export function parseHeader(data: Uint8Array): SignatureHeader {
   const view = Buffer.from(data.buffer, data.byteOffset, HEADER_LENGTH);
   checkHeaderPrefix(view);
   const blockLength = view.readInt32BE(4);
   const stored = view.readInt32BE(8);
   if (stored < 0 || stored > 32) throw new LibrsyncError('RS_CORRUPT', `signature strong sum length ${stored} is invalid`);
-  const magic = view.readUInt32BE(0);
+  const magic = view.readUInt32BE(0) || SIGNATURE_MAGIC.rabinkarpBlake2;
   if (!isSignatureMagic(magic)) {
     throw new LibrsyncError('RS_BAD_MAGIC', `not a signature: magic 0x${magic.toString(16).padStart(8, '0')}`);
   }
