@@ -117,7 +117,7 @@ const KNOWN = [
   {
     id: 'K12',
     where: 'lib/backup/manifest-reader.ts',
-    summary: 'a trailer line before the last line: the reader finalizes its digest there and updates it again on the next line: untyped Error ERR_CRYPTO_HASH_FINALIZED (Digest already called) from listFiles, verify and restore',
+    summary: 'a valid trailer line followed by another trailer line: the reader finalizes its digest at the first and updates it at the second: untyped Error ERR_CRYPTO_HASH_FINALIZED (Digest already called) from listFiles, verify and restore',
     applies: ({ entries }) => entries.some((e) => e.end === true),
     problem: /Digest already called/,
   },
