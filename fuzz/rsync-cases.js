@@ -29,7 +29,7 @@ function loadsigCase(rng, seeds) {
   const seed = rng.pick(seeds.signatures);
   const donor = rng.pick(seeds.signatures).bytes;
   const m = rng.chance(0.9) ? mutateSignature(rng, seed.bytes, donor) : { bytes: seed.bytes, what: 'valid seed' };
-  return { target: 'loadsig', sig: m.bytes, chunks: slicing(rng, m.bytes.length), rdiff: seeds.rdiff && rng.chance(RDIFF_SHARE), what: m.what };
+  return { target: 'loadsig', sig: m.bytes, original: seed.bytes, chunks: slicing(rng, m.bytes.length), rdiff: seeds.rdiff && rng.chance(RDIFF_SHARE), what: m.what };
 }
 
 function deltaCase(rng, seeds) {

@@ -58,6 +58,7 @@ function judgeRsync(c, result) {
     } else if (native.sha256 !== undefined && native.sha256 !== js.sha256) problems.push(`backends write different bytes: native ${native.length} bytes, js ${js.length} bytes`);
   }
   if (result.compare) problems.push(...judgeCompare(result.compare, native));
+  if (result.seedCompare) problems.push(...judgeSeedCompare(c, result.seedCompare, native));
   if (result.rdiff) problems.push(...judgeRdiff(c, result.rdiff, native));
   return problems;
 }
@@ -77,6 +78,22 @@ function judgeCompare(compare, load) {
     problems.push(`compareSignatures of a signature with itself: ${JSON.stringify(i)}, loaded ${JSON.stringify(load.info)}`);
   }
   return problems;
+}
+
+/**
+ * compareSignatures(seed, x): RS_SIGNATURE_MISMATCH exactly when x's header
+ * (once whole and valid) has another magic or block length than the seed's,
+ * even if x is cut short later; otherwise x's own failure, or success.
+ */
+function judgeSeedCompare(c, compare, load) {
+  const magicOf = (b) => b.readUInt32BE(0) || 0x72730147; // 0 is librsync's default
+  const headerOk = load.ok || (load.error.code === 'RS_INPUT_ENDED' && c.sig.length >= 12);
+  const comparable = headerOk && magicOf(c.original) === magicOf(c.sig) && c.original.readUInt32BE(4) === c.sig.readUInt32BE(4);
+  const expected = headerOk && !comparable ? 'RS_SIGNATURE_MISMATCH' : load.ok ? 'ok' : load.error.code;
+  const code = compare.ok ? 'ok' : compare.error.code;
+  if (code !== expected) return [`compareSignatures(seed, x) gives ${code}, expected ${expected} (loading x: ${load.ok ? 'ok' : load.error.code})`];
+  if (compare.ok && compare.info.newBlocks !== load.info.blockCount) return [`compareSignatures(seed, x) sees ${compare.info.newBlocks} blocks in x, loading it ${load.info.blockCount}`];
+  return [];
 }
 
 function judgeRdiff(c, rdiff, ours) {

@@ -67,6 +67,14 @@ async function selfCompare(c) {
   });
 }
 
+/** compareSignatures of the unmutated seed with the input: comparable only when magic and block length match. */
+async function seedCompare(c) {
+  return outcome(async () => {
+    const r = await lib.compareSignatures(c.original, chunked(c.sig, c.chunks));
+    return { info: { magic: r.magic, blockLength: r.blockLength, newBlocks: r.newBlocks } };
+  });
+}
+
 async function loadsig(c, backend) {
   return outcome(async () => {
     const set = await lib.loadSignature(chunked(c.sig, c.chunks), { backend });
@@ -157,7 +165,10 @@ async function runRsyncCase(c, scratch) {
     else if (c.target === 'delta') result.backends[backend] = await deltaCase(c, backend);
     else result.backends[backend] = await patchCase(c, backend, scratch);
   }
-  if (c.target === 'loadsig') result.compare = await selfCompare(c);
+  if (c.target === 'loadsig') {
+    result.compare = await selfCompare(c);
+    result.seedCompare = await seedCompare(c);
+  }
   if (c.rdiff) {
     // Not where README says we are stricter than rdiff: block lengths above
     // 16 MiB (rdiff may try to allocate them), a COPY past the basis, a
