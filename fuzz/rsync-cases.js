@@ -17,11 +17,15 @@ function slicing(rng, length) {
   return Array.from({ length: 1 + rng.below(5) }, () => 1 + rng.skewed(Math.max(1, length)));
 }
 
-/** Stream step and buffer sizes: small ones only for small inputs (each step is a thread-pool hop). */
-function streamOptions(rng, length) {
+/**
+ * Stream step and buffer sizes: small ones only for small inputs and
+ * outputs (each step is a thread-pool hop: a 4 MiB patch through 3-byte
+ * buffers is a million steps, 25 s native).
+ */
+function streamOptions(rng, inLength, outLength = inLength) {
   const o = {};
-  if (rng.chance(0.4)) o.inputChunkSize = length <= 4096 ? 1 + rng.skewed(4096) : 512 + rng.skewed(1 << 16);
-  if (rng.chance(0.3)) o.outputChunkSize = length <= 4096 ? 1 + rng.skewed(4096) : 512 + rng.skewed(1 << 16);
+  if (rng.chance(0.4)) o.inputChunkSize = inLength <= 4096 ? 1 + rng.skewed(4096) : 512 + rng.skewed(1 << 16);
+  if (rng.chance(0.3)) o.outputChunkSize = outLength <= 4096 ? 1 + rng.skewed(4096) : 512 + rng.skewed(1 << 16);
   return o;
 }
 
@@ -38,7 +42,7 @@ function deltaCase(rng, seeds) {
     const hash = rng.pick(['md4', 'blake2']);
     const max = hash === 'md4' ? 16 : 32;
     const params = { hash, rollsum: rng.pick(['rollsum', 'rabinkarp']), blockLength: rng.chance(0.2) ? 0 : rng.pick(BLOCK_LENGTHS.filter((b) => data.length / b <= 4000)), strongLength: rng.pick([0, -1, 1, 2, rng.range(1, max), max]), size: data.length };
-    return { target: 'delta', kind: 'signature', data, params, dataChunks: slicing(rng, data.length), streamOptions: streamOptions(rng, data.length), rdiff: seeds.rdiff && rng.chance(RDIFF_SHARE), what: `signature ${JSON.stringify(params)} of ${data.length} bytes` };
+    return { target: 'delta', kind: 'signature', data, params, dataChunks: slicing(rng, data.length), streamOptions: streamOptions(rng, data.length, 12 + data.length * 36), rdiff: seeds.rdiff && rng.chance(RDIFF_SHARE), what: `signature ${JSON.stringify(params)} of ${data.length} bytes` };
   }
   const seed = rng.pick(seeds.signatures);
   const donor = rng.pick(seeds.signatures).bytes;
@@ -73,7 +77,7 @@ function patchCase(rng, seeds) {
     basisAsFile: rng.chance(0.15),
     maxOutput,
     chunks: slicing(rng, m.bytes.length),
-    streamOptions: streamOptions(rng, m.bytes.length),
+    streamOptions: streamOptions(rng, m.bytes.length, Math.min(worst, maxOutput ?? worst)),
     rdiff: seeds.rdiff && rng.chance(RDIFF_SHARE),
     what: `${m.what}; basis ${basis.length} bytes; maxOutput ${maxOutput}`,
   };
