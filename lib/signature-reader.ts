@@ -3,8 +3,10 @@
 // librsync's loader does, except that it also refuses block lengths above
 // MAX_BLOCK_LENGTH, as the native loader does.
 import { LibrsyncError } from './errors';
-import { isSignatureMagic, maxStrongLength } from './magic';
+import { SIGNATURE_MAGIC, isSignatureMagic, maxStrongLength } from './magic';
 import { MAX_BLOCK_LENGTH } from './signature-params';
+
+const HEADER_LENGTH = 12;
 
 export interface SignatureHeader {
   magic: number;
@@ -30,13 +32,16 @@ export class SignatureReader {
   push(chunk: Buffer): void {
     let data = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     if (!this.header) {
-      if (data.length < 12) {
+      if (data.length < HEADER_LENGTH) {
+        // Fields are checked as they arrive, as librsync does: a bad block
+        // length in a header cut short is corrupt, not truncated.
+        checkHeaderPrefix(data);
         this.pending = data;
         return;
       }
       this.header = parseHeader(data);
       this.onHeader?.(this.header);
-      data = data.subarray(12);
+      data = data.subarray(HEADER_LENGTH);
     }
     const entry = 4 + this.header.strongLength;
     const count = Math.floor(data.length / entry);
@@ -66,14 +71,29 @@ export class SignatureReader {
   }
 }
 
-/** Validates a header in librsync's order, so both loaders report the same code. */
+/**
+ * The checks librsync makes on the first fields of a header before the
+ * rest has arrived: the magic is only read (it is checked after the strong
+ * length), the block length is checked as soon as it is complete.
+ */
+function checkHeaderPrefix(data: Uint8Array): void {
+  if (data.length < 8) return;
+  const blockLength = Buffer.from(data.buffer, data.byteOffset, 8).readInt32BE(4);
+  if (blockLength < 1) throw new LibrsyncError('RS_CORRUPT', `signature block length ${blockLength} is invalid`);
+}
+
+/**
+ * Validates a header in librsync's order, so both loaders report the same
+ * code. Magic 0 is librsync's default, RabinKarp with BLAKE2 (rs_sig_args):
+ * it loads as that, and the set reports that magic, as the native one does.
+ */
 export function parseHeader(data: Uint8Array): SignatureHeader {
-  const view = Buffer.from(data.buffer, data.byteOffset, 12);
-  const magic = view.readUInt32BE(0);
+  const view = Buffer.from(data.buffer, data.byteOffset, HEADER_LENGTH);
+  checkHeaderPrefix(view);
   const blockLength = view.readInt32BE(4);
   const stored = view.readInt32BE(8);
-  if (blockLength < 1) throw new LibrsyncError('RS_CORRUPT', `signature block length ${blockLength} is invalid`);
   if (stored < 0 || stored > 32) throw new LibrsyncError('RS_CORRUPT', `signature strong sum length ${stored} is invalid`);
+  const magic = view.readUInt32BE(0) || SIGNATURE_MAGIC.rabinkarpBlake2;
   if (!isSignatureMagic(magic)) {
     throw new LibrsyncError('RS_BAD_MAGIC', `not a signature: magic 0x${magic.toString(16).padStart(8, '0')}`);
   }

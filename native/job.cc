@@ -260,7 +260,10 @@ rs_result Job::InspectSignatureHeader(const uint8_t* in, size_t in_len) {
   if (take > in_len) take = in_len;
   if (take > 0) std::memcpy(header_ + have, in, take);
   if (have + take < sizeof(header_)) return RS_DONE;
+  // Magic 0 is librsync's default, RabinKarp with BLAKE2 (rs_sig_args):
+  // librsync loads it as that, so it is checked and reported as that.
   uint32_t magic = ReadBe32(header_);
+  if (magic == 0) magic = kMagicRabinKarpBlake2;
   uint32_t block_len = ReadBe32(header_ + 4);
   uint32_t strong_len = ReadBe32(header_ + 8);
   // librsync checks block length, strong length, magic, then the strong
