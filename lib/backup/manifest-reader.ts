@@ -50,6 +50,7 @@ export class ManifestReader {
         if (!this.header) {
           this.header = validateHeader(value, this.where);
         } else if (isTrailer(value)) {
+          if (this.trailer) throw manifestCorrupt(this.where, 'lines after the trailer');
           if (line[line.length - 1] !== 10) throw manifestCorrupt(this.where, 'truncated');
           const { sha256, ...fields } = value;
           digest.update(JSON.stringify(fields));

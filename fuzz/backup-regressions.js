@@ -1,14 +1,13 @@
 #!/usr/bin/env node
 'use strict';
-// node fuzz/backup-repros.js [K1 K2 ...] [--keep DIR]
-// One minimal, re-sealed manifest per open lib/backup issue of
-// known-issues.js (not fixed here: the engine is being rewritten), and the
-// call that goes wrong. Each runs in its own process, since K2 aborts it
-// and K7 never returns. Exits 1 while any of them still reproduces.
+// node fuzz/backup-regressions.js [K1 K2 ...] [--keep DIR]
+// The lib/backup bugs the fuzzer found (K1-K12, all fixed), each as one
+// minimal re-sealed manifest and the call that went wrong. Each runs in its
+// own process, since K2 aborted it and K7 never returned. Exits 1 if any of
+// them reproduces again (test/fuzz-backup-regressions.test.ts runs it).
 const { spawnSync } = require('node:child_process');
 const { chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } = require('node:fs');
 const { join, resolve } = require('node:path');
-const { KNOWN } = require('./known-issues');
 const { parseManifest, seal } = require('./manifest-seal');
 
 const MANIFEST = 'store/backups/n/chain-000001/000000-L0/manifest.jsonl';
@@ -36,6 +35,58 @@ const REPROS = {
   K11: { edit: (m) => (m.header.source = null), call: 'list' },
   // The original trailer line twice: the first one checks out, the second finds the digest finalized.
   K12: { edit: (m) => m.entries.push({ ...m.trailer }), call: 'listFiles' },
+};
+
+/** What each was, and what its return would look like (besides a hang, a dead process, an untyped error). */
+const FOUND = {
+  K1: {
+    summary: "restore hard-links a file entry to a symlink (or FIFO) entry named by linkTo when both carry the same sha256, then chmod/utimes follow the link: a file outside TARGET gets the entry's mode and mtime",
+    problem: /outside TARGET|is a (symlink|fifo|dir) in TARGET, a file in the manifest|ENOENT|restore different trees/,
+  },
+  K2: {
+    summary: 'a mode from 2^31 to 2^32-1 aborts the whole process (Node asserts in fs.promises.chmod); from 2^32 up it is an untyped RangeError',
+    problem: /worker died \(SIGABRT\)|"mode" is out of range/,
+  },
+  K3: {
+    summary: 'as root, a uid or gid from 2^32 up is an untyped RangeError from lchown, and 2^32-1 (chown\'s "leave alone") restores without setting the owner',
+    problem: /"uid" is out of range|"gid" is out of range|is owned by/,
+  },
+  K4: {
+    summary: 'an mtimeNs outside 64 bits (a string, or a number: the pattern check stringifies it) passes validation and setFileTimes throws a TypeError (code RS_PARAM_ERROR, not a LibrsyncError)',
+    problem: /mtimeNs is out of range/,
+  },
+  K5: {
+    summary: 'a symlink target holding a NUL byte passes validation; symlink() throws an untyped TypeError (ERR_INVALID_ARG_VALUE)',
+    problem: /ERR_INVALID_ARG_VALUE/,
+  },
+  K6: {
+    summary: 'a recipe that is not an array on a non-file entry passes validation; restore iterates it: untyped TypeError',
+    problem: /is not iterable/,
+  },
+  K7: {
+    summary: "a header whose parent is itself or a later backup (a cycle) makes ancestry() loop for ever: restore and verify hang, memory growing",
+    problem: /hang/,
+  },
+  K8: {
+    summary: "a trailer 'finished' (or header 'started') that is not a date makes list() throw an untyped RangeError (Invalid time value)",
+    problem: /Invalid time value/,
+  },
+  K9: {
+    summary: "a recipe step or signature naming an unsafe pack or backup ('..', '', '/x') fails with RS_PARAM_ERROR (invalid store key) rather than BACKUP_CORRUPT; one holding a NUL byte with an untyped TypeError from open()",
+    problem: /invalid store key|ERR_INVALID_ARG_VALUE\): The argument 'path'/,
+  },
+  K10: {
+    summary: 'linkTo: null (or another non-string) reaches isSafeRelativePath: untyped TypeError in listFiles, verify and restore',
+    problem: /Cannot read properties of null|is not a function|\.split is not/,
+  },
+  K11: {
+    summary: "a header whose 'source' is not an object (null) passes validation: list() and restore throw an untyped TypeError reading source.path / source.kind",
+    problem: /reading 'path'|reading 'kind'/,
+  },
+  K12: {
+    summary: 'a valid trailer line followed by another trailer line: the reader finalizes its digest at the first and updates it at the second: untyped Error ERR_CRYPTO_HASH_FINALIZED (Digest already called) from listFiles, verify and restore',
+    problem: /Digest already called/,
+  },
 };
 
 async function build(dir, id) {
@@ -87,7 +138,7 @@ function main() {
   const ids = args.length ? args : Object.keys(REPROS);
   let open = 0;
   for (const id of ids) {
-    const issue = KNOWN.find((k) => k.id === id);
+    const issue = FOUND[id];
     const dir = join(root, id);
     const r = spawnSync(process.execPath, [__filename, '--child', id, dir], { encoding: 'utf8', timeout: 10000 });
     const got = r.error?.code === 'ETIMEDOUT' ? 'no answer within 10 s (hang)' : r.signal ? `the process died of ${r.signal}: ${r.stderr.split('\n').find((l) => /Assertion|Error/.test(l)) ?? ''}` : JSON.parse(r.stdout || '"(no output)"');
