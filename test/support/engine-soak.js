@@ -4,7 +4,7 @@
 // verifies, restores (each compared with the source as it was backed up,
 // some aborted) and lists. Several such processes share the store. It
 // prints one JSON line: outcomes per operation, anything unexpected, and
-// RSS after a warm-up and at the end (after a GC).
+// RSS half-way and at the end (after a GC).
 // Usage: node --expose-gc engine-soak.js DIST STORE WORKDIR SECONDS SEED TAG
 'use strict';
 const { createHash } = require('node:crypto');
@@ -172,7 +172,8 @@ function rssAfterGc() {
 
 async function main() {
   let warm;
-  const warmUp = setTimeout(() => (warm = rssAfterGc()), (seconds * 1000) / 4);
+  // Warm once half the time is gone: caches, pools and the heap have grown to what the work needs by then.
+  const warmUp = setTimeout(() => (warm = rssAfterGc()), (seconds * 1000) / 2);
   await Promise.all([...names.map(backupLoop), ...names.map(restoreLoop), verifyLoop(), pruneLoop(), listLoop()]);
   clearTimeout(warmUp);
   process.stdout.write(`${JSON.stringify({ outcomes, unexpected, rss: { warm, end: rssAfterGc() } })}\n`);
