@@ -191,9 +191,12 @@ export class JobStream extends Transform {
       // Ask for more input only once the job has room to spare in its
       // output: a job that filled the buffer may hold more output, and
       // librsync 2.3.2's delta would swallow every byte offered meanwhile
-      // (unbounded memory on unmatched data).
+      // (unbounded memory on unmatched data). And not while the readable
+      // side is full: once end() has been called, Node's Transform passes
+      // the next write in at once, whoever reads.
       if (offset === input.length && !eof && produced < outLen) {
-        callback();
+        if (mayContinue) callback();
+        else this.resumeOnRead = () => callback();
         return;
       }
       if (consumed === 0 && produced === 0) {
