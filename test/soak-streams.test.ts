@@ -13,8 +13,10 @@
 // for minutes by hand), LIBRSYNC_SOAK_SEED replays a run's choices (the
 // seed is printed on failure; timing still differs from run to run, and a
 // failure names the job's own seed, which `{"replay": jobSeed}` reruns
-// alone: see the runner).
+// alone: see the runner). LIBRSYNC_SOAK_REPORT=file saves its whole JSON
+// report.
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeWithRdiff } from './support/requirements';
 
@@ -127,6 +129,8 @@ describeWithRdiff('concurrency soak of the stream jobs', () => {
     async () => {
       const run = await runSoak({ seconds: SECONDS, seed: SEED, jobTimeoutMs: JOB_TIMEOUT_MS });
       const { report } = run;
+      // The whole report (counts, RSS and descriptors at every quiet point, slowest jobs), on request.
+      if (process.env.LIBRSYNC_SOAK_REPORT && report) writeFileSync(process.env.LIBRSYNC_SOAK_REPORT, JSON.stringify(report, null, 1));
       const seed = report?.seed ?? SEED;
       const problems: string[] = [];
       const check = (ok: boolean, what: string): void => {
