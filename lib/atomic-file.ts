@@ -1,7 +1,10 @@
 // A Writable that writes to a temporary file beside the target and only
 // renames it into place once everything is written and fsync'ed. On any
 // failure (including a full disk) the temporary file is removed and the
-// target, if it existed, is left as it was.
+// target, if it existed, is left as it was. Destroyed while committing
+// (an abort racing the end of a pipeline), it either stops before the
+// rename or, if the rename had begun, reports `committed`: never both a
+// failure and a new target.
 import { randomBytes } from 'node:crypto';
 import { FileHandle, link, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -25,7 +28,8 @@ export class AtomicFileWriter extends Writable {
   private readonly mode: number;
   private readonly beforeRename: ((tempPath: string) => Promise<void>) | undefined;
   private handle: FileHandle | undefined;
-  private committed = false;
+  private committing: Promise<void> | undefined;
+  private renamed = false;
 
   constructor(path: string, options: AtomicFileOptions = {}) {
     super({ highWaterMark: 1 << 20 });
@@ -55,7 +59,8 @@ export class AtomicFileWriter extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.commit().then(() => callback(), (err) => callback(this.named(err)));
+    this.committing = this.commit();
+    this.committing.then(() => callback(), (err) => callback(this.named(err)));
   }
 
   /** A failed write or fsync (a full disk) names the file it was for, as a failed open does. */
@@ -65,17 +70,27 @@ export class AtomicFileWriter extends Writable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.committed) {
-      callback(error);
-      return;
-    }
-    const handle = this.handle;
-    this.handle = undefined;
-    Promise.resolve(handle?.close())
+    // A commit in progress is let finish (it stops before the rename if it
+    // can) so that the cleanup below cannot race its rename.
+    Promise.resolve(this.committing)
       .catch(() => undefined)
-      .then(() => unlink(this.tempPath))
-      .catch(() => undefined)
+      .then(async () => {
+        if (this.renamed) return;
+        const handle = this.handle;
+        this.handle = undefined;
+        await handle?.close().catch(() => undefined);
+        await unlink(this.tempPath).catch(() => undefined);
+      })
       .then(() => callback(error));
+  }
+
+  /**
+   * True once the output is in place. A writer destroyed during its
+   * commit may still be: the caller then has a complete output and
+   * should not report a failure (see settled()).
+   */
+  get committed(): boolean {
+    return this.renamed;
   }
 
   /**
@@ -105,12 +120,15 @@ export class AtomicFileWriter extends Writable {
     this.handle = undefined;
     await handle.close();
     await this.beforeRename?.(this.tempPath);
+    // The last moment to back out: destroyed meanwhile, the target is not touched.
+    if (this.destroyed) return;
     if (this.overwrite) {
       await rename(this.tempPath, this.path);
+      this.renamed = true;
     } else {
       await link(this.tempPath, this.path); // EEXIST, atomically, if the target appeared
+      this.renamed = true;
       await unlink(this.tempPath);
     }
-    this.committed = true;
   }
 }

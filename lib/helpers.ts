@@ -29,6 +29,9 @@ async function runToFile(input: Readable, job: JobStream, outputPath: string, op
     await pipeline(input, job, output, { signal: options.signal });
   } catch (err) {
     await output.settled(); // no temporary file left once we report
+    // An abort that came while the output was being renamed into place:
+    // the job did complete, and its output is there.
+    if (output.committed) return job.stats!;
     throw err;
   }
   return job.stats!;

@@ -49,6 +49,13 @@ export class JobStream extends Transform {
    * `job` may be a promise (a patch opening its basis file). A job given
    * directly already holds what it needs (a signature set stays alive even
    * if the caller closes it right after creating the stream).
+   *
+   * No _construct(): Node's pipeline() never settles for a stream that was
+   * destroyed while its _construct() was pending (finished() takes it for
+   * cleanly ended on one side), so `s.destroy()` right after a factory
+   * returned, then `pipeline(..., s, ...)`, would hang. A pending job is
+   * waited for by the first step instead, and a job that cannot be made
+   * destroys the stream with its error.
    */
   constructor(job: Job | Promise<Job>, producesOutput: boolean, options: JobStreamOptions = {}) {
     const inputChunk = chunkSize(options.inputChunkSize, DEFAULT_INPUT_CHUNK, 'inputChunkSize');
@@ -58,8 +65,22 @@ export class JobStream extends Transform {
       writableHighWaterMark: options.writableHighWaterMark ?? Math.min(inputChunk, 1 << 20),
     };
     super(streamOptions);
-    if (job instanceof Promise) this.pendingJob = job;
-    else this.job = job;
+    if (job instanceof Promise) {
+      this.pendingJob = job.then(
+        (ready) => {
+          if (this.destroyed) ready.close();
+          else this.job = ready;
+          return ready;
+        },
+        (err: Error) => {
+          this.destroy(err); // nothing is emitted if it was destroyed already
+          throw err;
+        },
+      );
+      this.pendingJob.catch(() => undefined);
+    } else {
+      this.job = job;
+    }
     this.producesOutput = producesOutput;
     this.inputChunk = inputChunk;
     this.outputChunk = outputChunk;
@@ -70,21 +91,6 @@ export class JobStream extends Transform {
   /** Statistics of the job so far; final once the stream has finished. */
   get stats(): JobStats | undefined {
     return this.finalStats ?? this.job?.stats();
-  }
-
-  override _construct(callback: (error?: Error | null) => void): void {
-    if (!this.pendingJob) {
-      callback();
-      return;
-    }
-    this.pendingJob.then(
-      (job) => {
-        if (this.destroyed) job.close();
-        else this.job = job;
-        callback();
-      },
-      (err: Error) => callback(err),
-    );
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -134,7 +140,17 @@ export class JobStream extends Transform {
   }
 
   private run(input: Buffer, offset: number, eof: boolean, callback: TransformCallback): void {
-    const job = this.job!;
+    const job = this.job;
+    if (!job) {
+      // Still being made; if that fails, the stream is destroyed with the error.
+      this.pendingJob!.then(
+        () => {
+          if (!this.destroyed) this.run(input, offset, eof, callback);
+        },
+        () => undefined,
+      );
+      return;
+    }
     const inLen = Math.min(input.length - offset, this.inputChunk);
     const last = eof && offset + inLen === input.length;
     let out: Buffer | null = null;
@@ -175,9 +191,12 @@ export class JobStream extends Transform {
       // Ask for more input only once the job has room to spare in its
       // output: a job that filled the buffer may hold more output, and
       // librsync 2.3.2's delta would swallow every byte offered meanwhile
-      // (unbounded memory on unmatched data).
+      // (unbounded memory on unmatched data). And not while the readable
+      // side is full: once end() has been called, Node's Transform passes
+      // the next write in at once, whoever reads.
       if (offset === input.length && !eof && produced < outLen) {
-        callback();
+        if (mayContinue) callback();
+        else this.resumeOnRead = () => callback();
         return;
       }
       if (consumed === 0 && produced === 0) {

@@ -5,8 +5,10 @@
 namespace lrs {
 namespace {
 // Marks a constructor call made by Create(); `new SignatureSet()` from JS
-// without it is refused, since only a loadsig job can make a set.
-SignaturePtr* pending_sig = nullptr;
+// without it is refused, since only a loadsig job can make a set. One per
+// thread: the main thread and worker threads make sets at the same time,
+// and a shared variable let one thread take another's set (or none).
+thread_local SignaturePtr* pending_sig = nullptr;
 }  // namespace
 
 Napi::Function SignatureSet::Define(Napi::Env env) {

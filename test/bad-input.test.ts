@@ -2,7 +2,8 @@
 // as `.result` where rdiff detects the same problem), never a crash or a
 // hang, and failed file operations must leave no output or temp file.
 import { once } from 'node:events';
-import { closeSync, existsSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readlinkSync } from 'node:fs';
+import fsPromises = require('node:fs/promises'); // the module object itself, so that a test can wrap rename()
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -570,6 +571,109 @@ describeEachBackendWithRdiff('bad input', () => {
       } finally {
         dir.remove();
       }
+    });
+
+    // An abort that arrives while the output is being committed (fsync,
+    // close, rename): found by the soak (test/soak-streams.test.ts), where
+    // a helper rejected with an AbortError and its target appeared anyway.
+    describe('aborted while the output is being committed', () => {
+      /** The writer's own handle: its descriptor is open on the temporary file. */
+      const onTemporary = (handle: unknown): boolean => readlinkSync(`/proc/self/fd/${(handle as { fd: number }).fd}`).endsWith('.tmp');
+
+      /**
+       * Runs `during` from inside the next call of FileHandle.prototype.sync
+       * or .close on the temporary file, or of fs.promises.rename.
+       */
+      async function interceptNext(what: 'sync' | 'close' | 'rename', during: () => void, run: () => Promise<unknown>): Promise<unknown> {
+        type Method = (...args: unknown[]) => Promise<unknown>;
+        const probe = await fsPromises.open(basisPath, 'r');
+        const proto = Object.getPrototypeOf(probe) as Record<string, Method>;
+        await probe.close();
+        let fired = false;
+        const once = (): void => {
+          if (!fired) {
+            fired = true;
+            during();
+          }
+        };
+        // close() is a property of each FileHandle, not of the prototype: wrap the temporary file's as it is opened.
+        const target = what === 'sync' ? proto : (fsPromises as unknown as Record<string, Method>);
+        const name = what === 'close' ? 'open' : what;
+        const original = target[name];
+        target[name] = async function (this: unknown, ...args: unknown[]) {
+          if (what === 'sync' && onTemporary(this)) once();
+          if (what === 'rename') once();
+          const result = await original.apply(this, args);
+          if (what === 'close' && String(args[0]).endsWith('.tmp')) {
+            const handle = result as { close: () => Promise<void> };
+            const close = handle.close;
+            handle.close = () => {
+              once();
+              return close.call(handle);
+            };
+          }
+          return result;
+        };
+        // A busy thread pool: the cleanup's unlink() takes a while, as
+        // under load, instead of winning the race against the commit.
+        const fsModule = fsPromises as unknown as Record<string, Method>;
+        const unlink = fsModule.unlink;
+        fsModule.unlink = (...args: unknown[]) => new Promise((r) => setTimeout(r, 30)).then(() => unlink(...args));
+        try {
+          return await run().then(
+            (value) => ({ value }),
+            (error: unknown) => ({ error }),
+          );
+        } finally {
+          target[name] = original;
+          fsModule.unlink = unlink;
+          expect(fired).toBe(true);
+        }
+      }
+
+      const helpers: [string, (out: string, signal: AbortSignal) => Promise<unknown>, () => Promise<Buffer>][] = [
+        ['signatureFile', (out, signal) => signatureFile(basisPath, out, { signal }), () => signatureBuffer(basis)],
+        ['deltaFile', (out, signal) => deltaFile(sigOf(), newPath, out, { signal }), () => deltaBuffer(sigOf(), newData)],
+        ['patchFile', (out, signal) => patchFile(basisPath, deltaPathOf(), out, { signal }), async () => newData],
+      ];
+      let sig: Buffer;
+      let deltaPath: string;
+      const sigOf = (): Buffer => sig;
+      const deltaPathOf = (): string => deltaPath;
+      beforeAll(async () => {
+        sig = await signatureBuffer(basis);
+        deltaPath = write(scratch.path('commit-abort.delta'), await deltaBuffer(sig, newData));
+      });
+
+      const beforeRename = helpers.flatMap(([name, run, expected]) =>
+        (['sync', 'close'] as const).map((step) => [name, step, run, expected] as const),
+      );
+      it.each(beforeRename)('%s aborted during the %s: rejects, and neither the output nor a temporary file ever appears', async (_name, step, run) => {
+        const dir = scratchDir('librsync-atomic-');
+        try {
+          const ac = new AbortController();
+          const outcome = (await interceptNext(step, () => ac.abort(), () => run(dir.path('out'), ac.signal))) as { error?: Error };
+          expect(outcome.error?.name).toBe('AbortError');
+          expect(leftovers(dir.dir)).toEqual([]);
+          await new Promise((r) => setTimeout(r, 100)); // a rename still on its way would land by now
+          expect(leftovers(dir.dir)).toEqual([]);
+        } finally {
+          dir.remove();
+        }
+      });
+
+      it.each(helpers)('%s aborted during the rename: the output is complete, so the helper resolves', async (_name, run, expected) => {
+        const dir = scratchDir('librsync-atomic-');
+        try {
+          const ac = new AbortController();
+          const outcome = (await interceptNext('rename', () => ac.abort(), () => run(dir.path('out'), ac.signal))) as { error?: Error; value?: unknown };
+          expect(outcome.error).toBeUndefined();
+          expect(leftovers(dir.dir)).toEqual(['out']);
+          expectSameBytes(readBytes(dir.path('out')), await expected(), 'committed output');
+        } finally {
+          dir.remove();
+        }
+      });
     });
 
     it('an existing output file is left untouched when patchFile, deltaFile or signatureFile fail', async () => {

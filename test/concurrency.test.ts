@@ -9,6 +9,7 @@ import { JobStream, SignatureSet, delta, deltaBuffer, loadSignature, patch, patc
 import { randomBytesSeeded, scratchDir } from './support/files';
 import { describeEachBackendWithRdiff } from './support/requirements';
 import {
+  DELTA_MAGIC_BYTES,
   buildDelta,
   copyCmd,
   expectSameBytes,
@@ -105,6 +106,32 @@ describeEachBackendWithRdiff('backpressure and concurrency', () => {
       const maxBuffered = await slowConsume(s, h.digest('hex'), length);
       expect(maxBuffered).toBeLessThanOrEqual(512 << 10);
     });
+  });
+
+  it('nobody reads, and the input has all been written and ended: still no more than one step past the high-water mark', async () => {
+    // Node's Transform asks for the next write regardless of the readable
+    // side once end() was called ("backwards compat"), so the stream must
+    // hold back by itself. Found by the soak (soak-streams.test.ts). Each
+    // write here is a literal and a COPY that a step works through whole,
+    // 964 KiB of output per 64 KiB write.
+    const basis = randomBytesSeeded(1 << 20, 73);
+    const piece = Buffer.concat([literalCmd(randomBytesSeeded(64 << 10, 74)), copyCmd(0, 900 << 10)]);
+    const pieces = [Buffer.concat([DELTA_MAGIC_BYTES, piece]), ...Array.from({ length: 15 }, () => piece), Buffer.from([0])];
+    const hwm = 64 << 10;
+    const s = patch(basis, { readableHighWaterMark: hwm });
+    for (const p of pieces) s.write(p);
+    s.end();
+    await sleep(300);
+    expect(s.readableLength).toBeLessThanOrEqual(hwm + (1 << 20)); // high-water mark + one step's output
+    let total = 0;
+    await withTimeout(
+      (async () => {
+        for await (const chunk of s) total += (chunk as Buffer).length;
+      })(),
+      20_000,
+      'draining',
+    );
+    expect(total).toBe(16 * (964 << 10));
   });
 
   describe('many deltas sharing one SignatureSet', () => {

@@ -2,7 +2,7 @@
 // (no crash, no hang, no leaked descriptors), and the process keeps
 // working afterwards.
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
+import { closeSync, openSync, readdirSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { delta, deltaBuffer, loadSignature, patch, patchBuffer, signature, signatureBuffer } from '../lib';
@@ -184,6 +184,42 @@ describeEachBackendWithRdiff('destroy and abort', () => {
     s2.write(randomBytesSeeded(1000, 10));
     // never ended, just dropped: must not keep anything from working.
     await healthCheck(8);
+  });
+
+  it('a stream destroyed as soon as it is made, then given to pipeline(): the pipeline rejects (premature close), it does not hang', async () => {
+    // Node's pipeline() never settles for a stream destroyed while its
+    // _construct() is pending (finished() takes it for cleanly ended on
+    // one side). Found by the soak (test/soak-streams.test.ts).
+    const sig = await signatureBuffer(bigBasis.subarray(0, 100_000));
+    const set = await loadSignature(sig);
+    const fd = openSync(bigBasisPath, 'r');
+    try {
+      const makers: [string, () => ReturnType<typeof patch>][] = [
+        ['signature', () => signature()],
+        ['delta', () => delta(set)],
+        ['patch (Buffer basis)', () => patch(bigBasis)],
+        ['patch (path basis)', () => patch(bigBasisPath)],
+        ['patch (descriptor basis)', () => patch(fd)],
+        ['patch (missing basis file)', () => patch(scratch.path('no-such-basis'))],
+      ];
+      for (const [name, make] of makers) {
+        const s = make();
+        const emitted: Error[] = [];
+        s.on('error', (e) => emitted.push(e));
+        s.destroy();
+        const sink = new Writable({ write: (_c, _e, cb) => cb() });
+        const err = await withTimeout(pipeline(Readable.from([bomb]), s, sink), 5000, `pipeline of a destroyed ${name} stream`).then(
+          () => undefined,
+          (e: NodeJS.ErrnoException) => e,
+        );
+        expect([name, err?.code ?? err?.message]).toEqual([name, 'ERR_STREAM_PREMATURE_CLOSE']);
+        expect([name, emitted]).toEqual([name, []]); // destroy() without an error: none emitted, not even ENOENT
+      }
+    } finally {
+      closeSync(fd);
+      set.close();
+    }
+    await healthCheck(14);
   });
 
   it('many parallel round trips after all that', async () => {

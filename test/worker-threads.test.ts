@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { signatureBuffer } from '../lib';
-import { describeEachBackend } from './support/requirements';
+import { describeEachBackend, describeNative } from './support/requirements';
 
 const dist = join(__dirname, '..', 'dist', 'index.js');
 
@@ -67,5 +67,47 @@ describeEachBackend('worker_threads', () => {
       setTimeout(() => process.exit(0), 5);
     `);
     expect(r.code).toBe(0);
+  });
+});
+
+describeNative('native SignatureSets made in several threads at once', () => {
+  // The addon handed each new set to its JS wrapper through one
+  // process-wide variable: two threads making sets at the same moment
+  // could swap them (a thread got another's signature) or leave one
+  // without (an untyped TypeError). Found by the soak (soak-streams.test.ts).
+  it('every thread gets back the set it loaded, and no error', async () => {
+    const source = (blockLength: number) => `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const lib = require(workerData.dist);
+      (async () => {
+        // A header and one entry: the set says which thread's signature it is.
+        const sig = Buffer.alloc(12 + 36);
+        sig.writeUInt32BE(0x72730147, 0);
+        sig.writeUInt32BE(${blockLength}, 4);
+        sig.writeUInt32BE(32, 8);
+        let loads = 0, wrong = 0, errors = [];
+        const until = Date.now() + 1500;
+        while (Date.now() < until) {
+          await Promise.all(Array.from({ length: 8 }, async () => {
+            try {
+              const set = await lib.loadSignature(sig, { backend: 'native' });
+              if (set.blockLength !== ${blockLength} || set.blockCount !== 1) wrong++;
+              set.close();
+            } catch (err) {
+              if (errors.length < 3) errors.push(String(err));
+            }
+            loads++;
+          }));
+        }
+        parentPort.postMessage(JSON.stringify({ loads, wrong, errors }));
+      })();
+    `;
+    const results = await Promise.all([1001, 1002, 1003, 1004].map((blockLength) => runWorker(source(blockLength))));
+    for (const r of results) {
+      expect(r.code).toBe(0);
+      const { loads, wrong, errors } = JSON.parse(r.message!) as { loads: number; wrong: number; errors: string[] };
+      expect({ wrong, errors }).toEqual({ wrong: 0, errors: [] });
+      expect(loads).toBeGreaterThan(100);
+    }
   });
 });
