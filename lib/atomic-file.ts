@@ -132,3 +132,13 @@ export class AtomicFileWriter extends Writable {
     }
   }
 }
+
+/** Makes the names in a directory durable (new, renamed or removed entries survive a crash). */
+export async function fsyncDirectory(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -5,13 +5,15 @@
 #      build everything else uses, is left alone);
 #   2. runs every jest suite that drives the native backend against that
 #      build (through LIBRSYNC_ADDON_PATH), their [js] twins filtered out;
-#   3. runs test/sanitize/exercise-native.js, every native entry point many
+#   3. runs the fuzzer's signature, delta and patch targets for 60 s
+#      (LIBRSYNC_SANITIZE_FUZZ_SECONDS), every case through both backends;
+#   4. runs test/sanitize/exercise-native.js, every native entry point many
 #      times in a plain node process, with LeakSanitizer on.
 # Any sanitizer report from any process (jest workers, the CLI processes
 # and worker threads they start) fails the run: reports go to files in a
 # scratch folder, which must stay empty.
 #
-#   scripts/sanitize.sh [--no-build] [--only jest|leaks] [jest args, e.g. test/chunking.test.ts]
+#   scripts/sanitize.sh [--no-build] [--only jest|fuzz|leaks] [jest args, e.g. test/chunking.test.ts]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -86,6 +88,8 @@ run_jest() {
     # The long fault trials of the backup engine (full disks, SIGKILLs, soaks, a concurrent writer) drive the
     # same native calls as the backup suites that do run here; under ASan they would add many minutes.
     '/test/backup-full-disk\.' '/test/backup-crash-trials\.' '/test/backup-soak\.' '/test/backup-changing-writer\.'
+    # Bounds on RSS again (the stream soak), and the fuzzer, which watches its workers' RSS: it runs on its own below.
+    '/test/soak-streams\.' '/test/fuzz\.'
   )
   npx jest --ci --testPathIgnorePatterns "${ignore[@]}" --testNamePattern '^(?!.*\[js\])' \
     --json --outputFile="$results" "$@" || status=1
@@ -122,8 +126,21 @@ run_leak_check() {
   return "$status"
 }
 
+run_fuzz() {
+  echo "== sanitize: the fuzzer's signature, delta and patch targets (both backends, every case under ASan + UBSan)"
+  local start=$SECONDS status=0 findings
+  findings="$(mktemp -d "${TMPDIR:-/tmp}/librsync-sanitize-fuzz.XXXXXX")"
+  # ASan's shadow memory and quarantine inflate RSS several times: the workers' cap is raised to match.
+  node fuzz/run.js --seconds "${LIBRSYNC_SANITIZE_FUZZ_SECONDS:-60}" --target loadsig,delta,patch --seed 7 --max-rss 4096 --out "$findings" || status=1
+  check_reports "the fuzzer" || status=1
+  rm -rf "$findings"
+  echo "fuzzer under sanitizers: $((SECONDS - start)) s"
+  return "$status"
+}
+
 status=0
-if [ "$only" != leaks ]; then run_jest "$@" || status=1; fi
-if [ "$only" != jest ]; then run_leak_check || status=1; fi
+if [ -z "$only" ] || [ "$only" = jest ]; then run_jest "$@" || status=1; fi
+if [ -z "$only" ] || [ "$only" = fuzz ]; then run_fuzz || status=1; fi
+if [ -z "$only" ] || [ "$only" = leaks ]; then run_leak_check || status=1; fi
 if [ "$status" = 0 ]; then echo "sanitize: clean"; else echo "sanitize: FAILED" >&2; fi
 exit "$status"

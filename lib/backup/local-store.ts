@@ -1,10 +1,10 @@
 // The store on a local file system: each key is a file below the root.
 // Objects are written to a temporary name, fsync'ed and renamed (the
 // AtomicFileWriter); sync() fsyncs directories so renames survive a crash.
-import { mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { AtomicFileWriter } from '../atomic-file';
+import { AtomicFileWriter, fsyncDirectory } from '../atomic-file';
 import { LibrsyncError, paramError } from '../errors';
 import { FileRangeReader } from './file-range-reader';
 import { takeLockFile } from './lock-file';
@@ -20,15 +20,6 @@ const DATA_DIR = 'backups';
 function checkKey(key: string): void {
   if (key !== '' && (key.startsWith('/') || key.split('/').some((part) => part === '' || part === '.' || part === '..'))) {
     throw paramError(`invalid store key '${key}'`);
-  }
-}
-
-async function fsyncDirectory(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

@@ -1,8 +1,9 @@
-// An exclusive lock as a file holding its owner: a random id, pid, host,
-// the host's boot id and the process's start time. The owner is written to
-// a temporary file, fsync'ed and then link()ed to the lock's name, which
-// fails with EEXIST if the lock is held: a lock file is therefore always
-// complete, never empty or half-written, even when the disk is full.
+// The store's one lock, taken by a backup (a writer) or a prune (exclusive;
+// it also keeps readers out, see reader-locks.ts): a file holding its owner
+// (lock-owner.ts). The owner is written to a temporary file, fsync'ed and
+// then link()ed to the lock's name, which fails with EEXIST if the lock is
+// held: a lock file is therefore always complete, never empty or
+// half-written, even when the disk is full.
 //
 // A lock whose process is gone (same host: no such pid, another boot, or
 // a pid reused by a process that started later) is stale and replaced, so
@@ -14,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { fsyncDirectory } from '../atomic-file';
 import { LibrsyncError } from '../errors';
 import {
   LockKind,
@@ -99,15 +101,6 @@ async function writeOwnerFile(file: string, owner: LockOwner): Promise<void> {
   const handle = await open(file, 'wx', 0o600);
   try {
     await handle.writeFile(`${JSON.stringify(owner)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function fsyncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
     await handle.sync();
   } finally {
     await handle.close();
