@@ -72,5 +72,5 @@ describeNative('backups while another process changes the files', () => {
     const written = [...versions.values()].reduce((n, set) => n + set.size, 0);
     process.stdout.write(`changing-writer: ${BACKUPS} backups, ${written} versions written, flagged: ${flagged.length ? flagged.join('; ') : 'none'}\n`);
     expect(written).toBeGreaterThan(BACKUPS * FILES.length); // the writer was busy throughout
-  });
+  }, 600_000);
 });

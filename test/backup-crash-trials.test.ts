@@ -21,15 +21,22 @@ import { TreeSnapshot, snapshotTree } from './support/tree-snapshot';
 const SEED = Number(process.env.LIBRSYNC_CRASH_SEED ?? 20261202);
 /** Backups killed mid-way per level kind (level 0, level N): 32 in all. */
 const KILLS = 16;
+/**
+ * The trials are bounded by their counts (40 at most per kind); this only
+ * catches a hang. It must be generous: a test that times out goes on in the
+ * background and would change the store under the next one.
+ */
+const TRIALS_TIMEOUT_MS = 900_000;
 
-/** Runs the CLI and SIGKILLs it after `ms`; resolves with whether it finished first (exit status) or was killed. */
-async function killAfter(args: string[], ms: number): Promise<{ killed: boolean; status: number | null }> {
+/** Runs the CLI and SIGKILLs it after `ms`; resolves with whether it finished first (exit status, time taken) or was killed. */
+async function killAfter(args: string[], ms: number): Promise<{ killed: boolean; status: number | null; elapsed: number }> {
+  const started = Date.now();
   const child: ChildProcess = spawn(process.execPath, [CLI_PATH, ...args], { stdio: 'ignore' });
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   const timer = setTimeout(() => child.kill('SIGKILL'), ms);
   const [status, signal] = await exited;
   clearTimeout(timer);
-  return { killed: signal === 'SIGKILL', status };
+  return { killed: signal === 'SIGKILL', status, elapsed: Date.now() - started };
 }
 
 /** Every path below `dir`, relative. */
@@ -132,7 +139,7 @@ describeNative('crash trials (SIGKILL)', () => {
   for (const level of ['0', 'N']) {
     it(`killed backups at level ${level}: earlier levels verify and restore exactly, the next backup cleans up`, async () => {
       changeSource();
-      const span = await backupMs(level === '0' ? '0' : '1');
+      let span = await backupMs(level === '0' ? '0' : '1');
       const startup = await startupMs();
       const outcomes = { killed: 0, finished: 0 };
       // Until 16 backups were killed before they finished (timings vary on a busy machine), at most 40 trials.
@@ -143,12 +150,14 @@ describeNative('crash trials (SIGKILL)', () => {
         const args = ['backup', src, store, '--name', 'c', ...(level === '0' ? ['--level', '0'] : [])];
         const before = snapshotTree(src);
         const known = (await committed()).length;
-        const { killed, status } = await killAfter(args, ms);
+        const { killed, status, elapsed } = await killAfter(args, ms);
         const where = `level ${level}, trial ${trial}, killed after ${ms} ms of ${span}`;
         if (killed) outcomes.killed++;
         else {
           outcomes.finished++;
           expect({ where, status }).toEqual({ where, status: 0 });
+          // Backups run faster than the first one measured (a warm cache): aim at what they take now.
+          span = Math.max(startup, Math.min(span, elapsed));
         }
         // Committed, then killed before it could exit: a level like any other.
         const backups = await committed();
@@ -159,7 +168,7 @@ describeNative('crash trials (SIGKILL)', () => {
       }
       process.stdout.write(`crash trials, level ${level}: ${outcomes.killed} killed, ${outcomes.finished} finished first (span ${span} ms)\n`);
       expect(outcomes.killed).toBe(KILLS);
-    });
+    }, TRIALS_TIMEOUT_MS);
   }
 
   it('a store killed while it is created is finished by the next backup', async () => {
@@ -180,7 +189,7 @@ describeNative('crash trials (SIGKILL)', () => {
       rmSync(fresh, { recursive: true });
     }
     expect(halfMade).toBeGreaterThanOrEqual(3);
-  });
+  }, TRIALS_TIMEOUT_MS);
 
   it('killed restores over a good restore leave each file old or new, and the next restore cleans up', async () => {
     const backups = await committed();
@@ -191,7 +200,7 @@ describeNative('crash trials (SIGKILL)', () => {
     const target = scratch.path('target');
     const started = Date.now();
     expect((await killAfter(['restore', store, scratch.path('timing')], 120_000)).status).toBe(0);
-    const span = Date.now() - started;
+    let span = Date.now() - started;
     const startup = await startupMs();
     let killed = 0;
     for (let trial = 0; killed < 8 && trial < 24; trial++) {
@@ -200,6 +209,7 @@ describeNative('crash trials (SIGKILL)', () => {
       const ms = Math.floor(startup * 0.8 + random(Math.max(1, span * 0.95 - startup * 0.8)));
       const outcome = await killAfter(['restore', store, target, '--overwrite'], ms);
       if (outcome.killed) killed++;
+      else span = Math.max(startup, Math.min(span, outcome.elapsed));
       const where = `restore trial ${trial}, killed after ${ms} ms`;
       const now = snapshotTree(target);
       for (const [path, state] of Object.entries(now)) {
@@ -216,5 +226,5 @@ describeNative('crash trials (SIGKILL)', () => {
     }
     expect(existsSync(target)).toBe(true);
     expect(killed).toBe(8);
-  });
+  }, TRIALS_TIMEOUT_MS);
 });

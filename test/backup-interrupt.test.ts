@@ -63,6 +63,6 @@ describeNative('interrupting a backup of many small files', () => {
       expect((await list(store, {})).names).toEqual([]);
       const next = runCli(['backup', src, store, '--name', 'n', '--json'], { cwd: scratch.dir });
       expect(next.status).toBe(0);
-    });
+    }, 300_000);
   }
 });

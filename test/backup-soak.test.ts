@@ -57,5 +57,5 @@ describeNative('engine soak: backups, restores, verifies, prunes and lists on on
     for (const r of reports) expect(r.rss!.end - r.rss!.warm!).toBeLessThan(RSS_GROWTH_LIMIT);
     // What is left verifies: nothing was damaged by all of it.
     expect((await verify(store, {})).ok).toBe(true);
-  });
+  }, (SECONDS + 240) * 1000);
 });
