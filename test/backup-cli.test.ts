@@ -91,7 +91,7 @@ describeNative('backup CLI', () => {
     expect(cli('prune', 'store').status).toBe(101);
     expect(cli('restore', 'store', 'x', '--level', '1', '--at', '1d').status).toBe(101);
     expect(cli('signature', '--name', 'x').status).toBe(101);
-    expect(cli('list', 'nowhere', '--json').status).toBe(104);
+    expect(cli('list', 'nowhere', '--json').status).toBe(100);
     expect(cli('list', 'store', '--level', '0').stderr).toContain('--level N goes with --files');
   });
 

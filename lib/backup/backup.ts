@@ -4,7 +4,7 @@
 // backup's own directory; the manifest, written last, is the commit.
 import { BigIntStats } from 'node:fs';
 import { lstat, readlink, realpath } from 'node:fs/promises';
-import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { LibrsyncError } from '../errors';
 import { BackupInfo, ChainInfo, readChains } from './catalog';
 import { EngineOptions, WarningLog, BackupWarning, streamOptions } from './engine-options';
@@ -335,6 +335,17 @@ async function withoutStore(excluded: PathMatcher, root: string, store: BackupSt
   return (path) => path === storePath || excluded(path);
 }
 
+/**
+ * SOURCE as the default name sees it: its directory with symlinks resolved
+ * (/data -> /mnt/data, so /data/x and /mnt/data/x are one name), and its own
+ * name as given (a SOURCE that is a symlink, /srv/current, keeps its name
+ * when it is pointed elsewhere). resolve() has already removed '.' and '..'.
+ */
+async function canonicalSource(given: string): Promise<string> {
+  if (given === dirname(given)) return given;
+  return join(await realpath(dirname(given)), basename(given));
+}
+
 /** Entries of the parent backup, one at a time, or nothing for a level 0. */
 function parentEntries(store: BackupStore, plan: LevelPlan): AsyncIterator<ManifestEntry> | undefined {
   if (plan.newChain) return undefined;
@@ -352,7 +363,7 @@ export async function backup(source: string, storeArgument: StoreArgument, optio
   if (!rootStat.isDirectory() && !rootStat.isFile()) {
     throw new LibrsyncError('BACKUP_SOURCE_UNSUPPORTED', `${source} is neither a directory nor a regular file`);
   }
-  const name = checkName(options.name ?? defaultName(given));
+  const name = checkName(options.name ?? defaultName(await canonicalSource(given)));
   await store.open({ create: true });
   const excluded = await withoutStore(compileExcludes(options.exclude ?? []), root, store);
   const lock = await store.lock();

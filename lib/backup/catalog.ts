@@ -152,6 +152,18 @@ function chainProblem(chain: ChainInfo): string | undefined {
   return undefined;
 }
 
+/**
+ * The chains of a name the user gave: none is BACKUP_NOT_FOUND (a typo in
+ * a cron job must not pass for success), naming the names there are.
+ */
+export async function readNamedChains(store: BackupStore, name: string): Promise<ChainInfo[]> {
+  const chains = await readChains(store, name);
+  if (chains.length > 0) return chains;
+  const names = await listNames(store);
+  const known = names.length ? `; it holds ${names.map((n) => `'${n}'`).join(', ')}` : '; it holds no backups';
+  throw new LibrsyncError('BACKUP_NOT_FOUND', `${store.location} has no backups named '${name}'${known}`);
+}
+
 /** Every chain of `name`, oldest first. */
 export async function readChains(store: BackupStore, name: string): Promise<ChainInfo[]> {
   const chains: ChainInfo[] = [];

@@ -2,7 +2,7 @@
 // trailers only; listFiles(): one backup's entries, streamed.
 import { BackupCounts, ManifestEntry } from './manifest';
 import { ManifestReader } from './manifest-reader';
-import { listNames, readChains } from './catalog';
+import { listNames, readChains, readNamedChains } from './catalog';
 import { BackupChoice, resolveName, selectBackup } from './selection';
 import { openStoreArgument } from './open-store';
 import { StoreArgument } from './store';
@@ -44,7 +44,7 @@ export async function list(storeArgument: StoreArgument, options: ListOptions = 
   const names = options.name !== undefined ? [checkName(options.name)] : await listNames(store);
   const result: ListResult = { names: [] };
   for (const name of names) {
-    const chains = await readChains(store, name);
+    const chains = options.name !== undefined ? await readNamedChains(store, name) : await readChains(store, name);
     const source = chains.flatMap((c) => c.backups).pop()?.header.source.path;
     result.names.push({
       name,
@@ -80,7 +80,8 @@ export async function* listFiles(storeArgument: StoreArgument, options: ListFile
   const store = openStoreArgument(storeArgument);
   await store.open({ create: false });
   const name = await resolveName(store, options.name);
-  const { chain, backup } = selectBackup(await readChains(store, name), name, options);
+  const chains = options.name !== undefined ? await readNamedChains(store, name) : await readChains(store, name);
+  const { chain, backup } = selectBackup(chains, name, options);
   const key = manifestKey(name, chain.chain, backup.id);
   yield* new ManifestReader(store.readObject(key), key).entries();
 }

@@ -48,7 +48,11 @@ export class LocalDirectoryStore implements BackupStore {
       text = await readFile(markerPath, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      if (!create) throw new LibrsyncError('BACKUP_STORE_INVALID', `${this.location} is not a backup store (no ${STORE_FORMAT_FILE})`);
+      if (!create) {
+        const there = await stat(this.location).catch(() => undefined);
+        if (!there) throw new LibrsyncError('BACKUP_NOT_FOUND', `${this.location} does not exist: no backup store there`);
+        throw new LibrsyncError('BACKUP_STORE_INVALID', `${this.location} is not a backup store (no ${STORE_FORMAT_FILE})`);
+      }
       await this.create(markerPath);
       return;
     }

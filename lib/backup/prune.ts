@@ -3,7 +3,7 @@
 // a name is never removed by age. A chain goes newest manifest first, so
 // an interrupted prune leaves a shorter chain that is still whole.
 import { LibrsyncError } from '../errors';
-import { ChainInfo, listNames, readChains } from './catalog';
+import { ChainInfo, listNames, readChains, readNamedChains } from './catalog';
 import { openStoreArgument } from './open-store';
 import { StoreArgument } from './store';
 import { chainPrefix, checkName, manifestKey } from './store-keys';
@@ -51,7 +51,7 @@ export async function prune(storeArgument: StoreArgument, options: PruneOptions)
   try {
     const names = options.name !== undefined ? [checkName(options.name)] : await listNames(store);
     for (const name of names) {
-      const chains = (await readChains(store, name)).filter((c) => c.backups.length > 0);
+      const chains = (options.name !== undefined ? await readNamedChains(store, name) : await readChains(store, name)).filter((c) => c.backups.length > 0);
       chains.forEach((chain, i) => {
         const newest = i === chains.length - 1;
         const remove = keep !== undefined ? i < chains.length - keep : !newest && chain.backups[chain.backups.length - 1].finished < olderThan!;

@@ -11,7 +11,7 @@ import { lstat, mkdir, readdir, rename, rm, symlink, link, unlink } from 'node:f
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { LibrsyncError } from '../errors';
-import { BackupInfo, ancestry, readChains } from './catalog';
+import { BackupInfo, ancestry, readChains, readNamedChains } from './catalog';
 import { BackupWarning, EngineOptions, WarningLog, streamOptions } from './engine-options';
 import { EntryRules } from './entry-rules';
 import { rebuildFile } from './file-rebuild';
@@ -132,7 +132,7 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
 async function restoreLocked(store: BackupStore, target: string, options: RestoreOptions, roots: string[] | undefined, at: Date | undefined): Promise<RestoreResult> {
   const started = performance.now();
   const name = await resolveName(store, options.name);
-  const chains = await readChains(store, name);
+  const chains = options.name !== undefined ? await readNamedChains(store, name) : await readChains(store, name);
   const { chain, backup } = selectBackup(chains, name, { level: options.level, at });
   const bases = ancestry(chain, backup); // the chain it needs must be whole
   const key = manifestKey(name, chain.chain, backup.id);

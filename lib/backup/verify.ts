@@ -9,7 +9,7 @@ import { readlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { LibrsyncError } from '../errors';
-import { BackupInfo, ChainInfo, ancestry, listNames, readChains } from './catalog';
+import { BackupInfo, ChainInfo, ancestry, listNames, readChains, readNamedChains } from './catalog';
 import { DigestStream } from './digest-stream';
 import { Stage, pipeAll } from './pipe-all';
 import { EngineOptions } from './engine-options';
@@ -87,7 +87,7 @@ async function verifyLocked(store: BackupStore, options: VerifyOptions): Promise
   const names = options.name !== undefined ? [checkName(options.name)] : await listNames(store);
   if (names.length === 0) throw new LibrsyncError('BACKUP_NOT_FOUND', `${store.location} holds no backups`);
   for (const name of names) {
-    const chains = await readChains(store, name);
+    const chains = options.name !== undefined ? await readNamedChains(store, name) : await readChains(store, name);
     for (const chain of chains) {
       for (const d of chain.damaged) problem({ name, backup: d.id, code: d.error.code, message: d.error.message });
       if (chain.problem && chain.damaged.length === 0) problem({ name, backup: chain.chain, code: 'BACKUP_CHAIN_BROKEN', message: `${chain.chain}: ${chain.problem}` });
@@ -109,6 +109,8 @@ async function verifyLocked(store: BackupStore, options: VerifyOptions): Promise
       await verifyBackup(store, chain, backup, result, problem, options);
     }
   }
+  // Names with nothing committed (only an interrupted first backup): nothing was verified, and that is not a pass.
+  if (result.backups.length === 0 && result.ok) throw new LibrsyncError('BACKUP_NOT_FOUND', `${store.location} holds no committed backups${options.name !== undefined ? ` named '${options.name}'` : ''}`);
   if (options.against !== undefined) {
     const name = await resolveName(store, options.name);
     const { chain, backup } = selectBackup(await readChains(store, name), name, { level: options.level });
