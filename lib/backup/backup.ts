@@ -20,7 +20,7 @@ import { defaultName } from './selection';
 import { openStoreArgument } from './open-store';
 import { BackupStore, StoreArgument } from './store';
 import { backupId, backupPrefix, chainId, chainPrefix, checkName, manifestKey, parseBackupId } from './store-keys';
-import { WalkedPath, walkSource } from './source-walk';
+import { WalkedPath, parseMarker, walkSource, walkOptionsOf } from './source-walk';
 
 export interface BackupOptions extends EngineOptions {
   /** Default: derived from SOURCE (its name and a digest of its absolute path). */
@@ -32,6 +32,10 @@ export interface BackupOptions extends EngineOptions {
   restartAfterDays?: number;
   blockSize?: number;
   exclude?: string[];
+  /** Stay on SOURCE's file system: mount points below it are kept, empty. */
+  oneFileSystem?: boolean;
+  /** Leave out directories holding one of these files (`NAME`, or `NAME:HEADER` for a file starting with HEADER). */
+  excludeIfPresent?: string[];
   /** The clock, for tests of --restart-after. */
   now?: () => Date;
 }
@@ -364,6 +368,7 @@ export async function backup(source: string, storeArgument: StoreArgument, optio
     throw new LibrsyncError('BACKUP_SOURCE_UNSUPPORTED', `${source} is neither a directory nor a regular file`);
   }
   const name = checkName(options.name ?? defaultName(await canonicalSource(given)));
+  for (const marker of options.excludeIfPresent ?? []) parseMarker(marker); // a malformed one is bad input, before anything is written
   await store.open({ create: true });
   const excluded = await withoutStore(compileExcludes(options.exclude ?? []), root, store);
   const lock = await store.lock();
@@ -418,6 +423,8 @@ async function runBackup(
     blockSize: plan.blockSize,
     source: { path: given, kind, name: given.split('/').pop() ?? '' },
     exclude: options.exclude ?? [],
+    ...(options.oneFileSystem ? { oneFileSystem: true } : {}),
+    ...(options.excludeIfPresent?.length ? { excludeIfPresent: options.excludeIfPresent } : {}),
   };
   const manifest = new ManifestWriter(store.writeObject(manifestKey(name, chain, id)), header);
   const stop = new AbortController();
@@ -448,7 +455,7 @@ async function runBackup(
     const nextPrevious = async (): Promise<ManifestEntry | undefined> => (previous ? (await previous.next()).value ?? undefined : undefined);
     let pending = await nextPrevious();
     const onProblem = (p: { path: string; message: string }): void => run.warnings.add(p.path, p.message);
-    for await (const item of walkSource(root, excluded, onProblem, basename(given))) {
+    for await (const item of walkSource(root, excluded, onProblem, basename(given), walkOptionsOf(header))) {
       signal.throwIfAborted();
       while (pending && comparePaths(pending.path, item.path) < 0) {
         await gone(pending);

@@ -73,6 +73,10 @@ export interface ManifestHeader {
   blockSize: number;
   source: { path: string; kind: 'dir' | 'file'; name: string };
   exclude: string[];
+  /** --one-file-system: mount points below SOURCE were kept empty. */
+  oneFileSystem?: boolean;
+  /** --exclude-if-present markers. */
+  excludeIfPresent?: string[];
 }
 
 export interface BackupCounts {
@@ -230,7 +234,9 @@ export function validateHeader(value: unknown, where: string): ManifestHeader {
     (source.kind !== 'dir' && source.kind !== 'file') ||
     typeof source.path !== 'string' ||
     typeof source.name !== 'string' ||
-    (h.exclude !== undefined && !(Array.isArray(h.exclude) && h.exclude.every((x) => typeof x === 'string')))
+    (h.exclude !== undefined && !(Array.isArray(h.exclude) && h.exclude.every((x) => typeof x === 'string'))) ||
+    (h.oneFileSystem !== undefined && typeof h.oneFileSystem !== 'boolean') ||
+    (h.excludeIfPresent !== undefined && !(Array.isArray(h.excludeIfPresent) && h.excludeIfPresent.every((x) => typeof x === 'string' && x.length > 0)))
   ) {
     throw manifestCorrupt(where, 'malformed header');
   }

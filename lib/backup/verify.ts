@@ -23,7 +23,7 @@ import { resolveName, selectBackup } from './selection';
 import { openStoreArgument } from './open-store';
 import { BackupStore, StoreArgument } from './store';
 import { checkName, manifestKey } from './store-keys';
-import { WalkedPath, walkSource } from './source-walk';
+import { WalkedPath, walkOptionsOf, walkSource } from './source-walk';
 
 export interface VerifyOptions extends EngineOptions {
   name?: string;
@@ -237,7 +237,7 @@ async function compareWithSource(
   };
   let pending = await next();
   const excluded = compileExcludes(backup.header.exclude ?? []);
-  for await (const live of walkSource(source, excluded, () => undefined)) {
+  for await (const live of walkSource(source, excluded, () => undefined, undefined, walkOptionsOf(backup.header))) {
     signal?.throwIfAborted();
     if (!live.stat.isFile() && !live.stat.isDirectory() && !live.stat.isSymbolicLink() && !live.stat.isFIFO()) continue;
     while (pending && comparePaths(pending.path, live.path) < 0) {
