@@ -1,16 +1,29 @@
-// prune(): removes whole chains, by count (--keep-chains) or age
-// (--older-than), so no kept backup ever loses a base. The newest chain of
-// a name is never removed by age. A chain goes newest manifest first, so
-// an interrupted prune leaves a shorter chain that is still whole.
+// prune(): removes what a retention policy does not keep (retention.ts):
+// whole chains, and the newest levels of a chain that no kept backup
+// builds on, so no kept backup ever loses a base. The newest backups go
+// first (manifest, then the rest of its directory), so an interrupted prune
+// leaves a shorter chain that is still whole. It holds the store to itself
+// (exclusive lock: no backup, restore or verify meanwhile).
 import { LibrsyncError } from '../errors';
 import { ChainInfo, listNames, readChains, readNamedChains } from './catalog';
+import { Decision, RetentionPolicy, decide, isByBackup } from './retention';
 import { openStoreArgument } from './open-store';
 import { StoreArgument } from './store';
-import { chainPrefix, checkName, manifestKey } from './store-keys';
+import { backupPrefix, chainPrefix, checkName, manifestKey } from './store-keys';
 import { parseTime } from './time-spec';
 
 export interface PruneOptions {
   name?: string;
+  /** Keep the N newest backups. */
+  keepLast?: number;
+  /** For each of the last N hours (days, ...) with backups, keep its newest backup (local time). */
+  keepHourly?: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+  keepMonthly?: number;
+  keepYearly?: number;
+  /** Keep every backup taken at or after this time (or within this age: '30d'). */
+  keepWithin?: Date | string;
   /** Keep this many newest chains of each name (at least 1). */
   keepChains?: number;
   /** Remove chains whose newest backup finished before this time. */
@@ -26,41 +39,86 @@ export interface PrunedChain {
   newest?: string;
 }
 
+export interface PruneDecision {
+  name: string;
+  chain: string;
+  id: string;
+  level: number;
+  started: string;
+  finished: string;
+  keep: boolean;
+  /** Why it is kept; empty when it is removed. */
+  reasons: string[];
+}
+
 export interface PruneResult {
   dryRun: boolean;
-  removed: PrunedChain[];
+  /** Chains that lose backups: the whole chain, or its newest levels. */
+  removed: (PrunedChain & { whole: boolean })[];
+  /** Chains that keep all their backups. */
   kept: PrunedChain[];
+  /** Every committed backup, newest first per name, with what happens to it and why. */
+  decisions: PruneDecision[];
   bytesFreed: number;
 }
 
-function describe(c: ChainInfo): PrunedChain {
-  const bytes = c.backups.reduce((sum, b) => sum + b.manifestBytes + Object.values(b.packs).reduce((x, y) => x + y, 0), 0);
-  return { name: c.name, chain: c.chain, backups: c.backups.map((b) => b.id), bytes, newest: c.backups[c.backups.length - 1]?.finished.toISOString() };
+const COUNTS = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly', 'keepChains'] as const;
+
+function policyOf(options: PruneOptions): RetentionPolicy {
+  const time = (v: Date | string | undefined): Date | undefined => (typeof v === 'string' ? parseTime(v) : v);
+  const policy: RetentionPolicy = { keepWithin: time(options.keepWithin), olderThan: time(options.olderThan) };
+  for (const key of COUNTS) {
+    const n = options[key];
+    if (n === undefined) continue;
+    if (!Number.isSafeInteger(n) || n < 1) throw new LibrsyncError('RS_PARAM_ERROR', `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be at least 1`);
+    policy[key] = n;
+  }
+  const byChain = [policy.keepChains, policy.olderThan].filter((v) => v !== undefined).length;
+  if (isByBackup(policy) ? byChain > 0 : byChain !== 1) {
+    throw new LibrsyncError(
+      'RS_PARAM_ERROR',
+      'prune needs a policy: --keep-last/--keep-hourly/--keep-daily/--keep-weekly/--keep-monthly/--keep-yearly/--keep-within (any of them), or exactly one of --keep-chains N and --older-than TIME',
+    );
+  }
+  return policy;
+}
+
+function bytesOf(backups: ChainInfo['backups']): number {
+  return backups.reduce((sum, b) => sum + b.manifestBytes + Object.values(b.packs).reduce((x, y) => x + y, 0), 0);
+}
+
+function describeChain(c: ChainInfo, backups: ChainInfo['backups']): PrunedChain {
+  return { name: c.name, chain: c.chain, backups: backups.map((b) => b.id), bytes: bytesOf(backups), newest: c.backups[c.backups.length - 1]?.finished.toISOString() };
 }
 
 export async function prune(storeArgument: StoreArgument, options: PruneOptions): Promise<PruneResult> {
   const store = openStoreArgument(storeArgument);
-  const keep = options.keepChains;
-  const olderThan = typeof options.olderThan === 'string' ? parseTime(options.olderThan) : options.olderThan;
-  if ((keep === undefined) === (olderThan === undefined)) throw new LibrsyncError('RS_PARAM_ERROR', 'prune needs exactly one of --keep-chains N and --older-than TIME');
-  if (keep !== undefined && (!Number.isSafeInteger(keep) || keep < 1)) throw new LibrsyncError('RS_PARAM_ERROR', '--keep-chains must be at least 1');
+  const policy = policyOf(options);
   await store.open({ create: false });
-  // Removing chains needs the store to itself: no backup, and no restore or verify reading it.
+  // Removing backups needs the store to itself: no backup, and no restore or verify reading it.
   const lock = await store.lock(options.dryRun ? 'reader' : 'exclusive');
-  const result: PruneResult = { dryRun: options.dryRun === true, removed: [], kept: [], bytesFreed: 0 };
+  const result: PruneResult = { dryRun: options.dryRun === true, removed: [], kept: [], decisions: [], bytesFreed: 0 };
   try {
     const names = options.name !== undefined ? [checkName(options.name)] : await listNames(store);
     for (const name of names) {
       const chains = (options.name !== undefined ? await readNamedChains(store, name) : await readChains(store, name)).filter((c) => c.backups.length > 0);
-      chains.forEach((chain, i) => {
-        const newest = i === chains.length - 1;
-        const remove = keep !== undefined ? i < chains.length - keep : !newest && chain.backups[chain.backups.length - 1].finished < olderThan!;
-        (remove ? result.removed : result.kept).push(describe(chain));
-      });
-      if (result.dryRun) continue;
-      for (const gone of result.removed.filter((r) => r.name === name)) {
-        for (const id of [...gone.backups].reverse()) await store.remove(manifestKey(name, gone.chain, id));
-        await store.remove(chainPrefix(name, gone.chain));
+      const decisions = decide(chains, policy);
+      result.decisions.push(...decisions.map(describeDecision));
+      for (const chain of chains) {
+        const going = chain.backups.filter((b) => !decisions.find((d) => d.backup === b)!.keep);
+        if (going.length === 0) {
+          result.kept.push(describeChain(chain, chain.backups));
+          continue;
+        }
+        const whole = going.length === chain.backups.length;
+        result.removed.push({ ...describeChain(chain, going), whole });
+        if (result.dryRun) continue;
+        // Newest first: an interrupted prune leaves a shorter chain that is still whole.
+        for (const b of [...going].reverse()) {
+          await store.remove(manifestKey(name, chain.chain, b.id));
+          await store.remove(backupPrefix(name, chain.chain, b.id));
+        }
+        if (whole) await store.remove(chainPrefix(name, chain.chain));
       }
     }
   } finally {
@@ -68,4 +126,17 @@ export async function prune(storeArgument: StoreArgument, options: PruneOptions)
   }
   result.bytesFreed = result.removed.reduce((sum, r) => sum + r.bytes, 0);
   return result;
+}
+
+function describeDecision(d: Decision): PruneDecision {
+  return {
+    name: d.chain.name,
+    chain: d.chain.chain,
+    id: d.backup.id,
+    level: d.backup.level,
+    started: d.backup.started.toISOString(),
+    finished: d.backup.finished.toISOString(),
+    keep: d.keep,
+    reasons: d.reasons,
+  };
 }
