@@ -37,6 +37,8 @@ export interface RestoreOptions extends EngineOptions {
   paths?: string[];
   /** Restore into a non-empty TARGET, replacing what is in the way. */
   overwrite?: boolean;
+  /** Restore every file that can be: a file whose stored pieces are damaged is skipped (never written) and listed in `damaged`. */
+  keepGoing?: boolean;
 }
 
 export interface RestoreResult {
@@ -51,10 +53,27 @@ export interface RestoreResult {
   fifos: number;
   bytesWritten: number;
   warnings: BackupWarning[];
+  /** With keepGoing: the files not restored because their stored pieces are damaged (first 1000; see damagedCount). */
+  damaged: { path: string; code: string; message: string }[];
+  damagedCount: number;
   seconds: number;
 }
 
 const run = promisify(execFile);
+
+/** Damaged files listed in a result (all are counted). */
+const MAX_LISTED = 1000;
+
+/** Damage to the stored pieces of one file (restore --keep-going skips it), as opposed to a failure of the run. */
+function isDamage(err: unknown): err is LibrsyncError {
+  return err instanceof LibrsyncError && (err.code === 'BACKUP_CORRUPT' || err.code === 'BACKUP_OBJECT_MISSING' || err.code === 'BACKUP_CHAIN_BROKEN');
+}
+
+/** The damage that stopped a restore, saying how far it got and that --keep-going exists. */
+function stoppedAt(err: LibrsyncError, result: RestoreResult): LibrsyncError {
+  const done = `${result.files} ${result.files === 1 ? 'file' : 'files'} restored before it stopped`;
+  return new LibrsyncError(err.code, `${err.message} (${done}; --keep-going restores every file that can be)`, { cause: err });
+}
 
 /** Files rebuilt at once (their directories exist first; a hard link waits for its first path). */
 export const FILES_IN_FLIGHT = 8;
@@ -172,6 +191,8 @@ async function restoreLocked(store: BackupStore, target: string, options: Restor
     fifos: 0,
     bytesWritten: 0,
     warnings: warnings.kept,
+    damaged: [],
+    damagedCount: 0,
     seconds: 0,
   };
   const context = {
@@ -254,7 +275,10 @@ async function restoreLocked(store: BackupStore, target: string, options: Restor
             placed?.(where);
           } catch (err) {
             placed?.(undefined);
-            throw err;
+            if (!isDamage(err)) throw err;
+            if (!options.keepGoing) throw stoppedAt(err, result);
+            result.damagedCount++;
+            if (result.damaged.length < MAX_LISTED) result.damaged.push({ path: entry.path, code: err.code, message: err.message });
           }
           handled++;
           progress();
