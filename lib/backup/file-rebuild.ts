@@ -61,14 +61,30 @@ function blame(err: unknown, entry: ManifestEntry, step: RecipeStep): unknown {
 /** Where the final version is written before its rename into place, and what happens to it just before. */
 export type Placement = Pick<AtomicFileOptions, 'tempPath' | 'beforeRename'>;
 
+/** Where a rebuilt file goes: a file put in place atomically, or a stream (cat), whose last bytes are followed by the hash check. */
+export type RebuildSink = { destination: string; placement?: Placement } | { output: Writable };
+
 export async function rebuildFile(ctx: RebuildContext, entry: ManifestEntry, destination: string, placement: Placement = {}): Promise<void> {
+  await rebuild(ctx, entry, { destination, placement });
+}
+
+/**
+ * Streams one file's content into `output` (ended at the end, as a pipeline
+ * does), checked piece by piece and whole: a mismatch fails it once the
+ * bytes before it went out.
+ */
+export async function rebuildToStream(ctx: RebuildContext, entry: ManifestEntry, output: Writable): Promise<void> {
+  await rebuild(ctx, entry, { output });
+}
+
+async function rebuild(ctx: RebuildContext, entry: ManifestEntry, sink: RebuildSink): Promise<void> {
   const recipe = entry.recipe ?? [];
   // Unique per file: several files are rebuilt at once.
   const scratchBase = join(ctx.scratch, randomBytes(8).toString('hex'));
   let basis: string | undefined;
   try {
     if (recipe.length === 0) {
-      await writeFinal(ctx, entry, [Readable.from([])], destination, recipe[0], placement);
+      await writeFinal(ctx, entry, [Readable.from([])], sink, recipe[0]);
       return;
     }
     for (let i = 0; i < recipe.length; i++) {
@@ -78,7 +94,7 @@ export async function rebuildFile(ctx: RebuildContext, entry: ManifestEntry, des
       const size = last ? entry.size! : step.size;
       if (step.kind === 'delta') stages.push(patch(basis ?? EMPTY, { ...ctx.streamOptions, maxOutput: size }) as unknown as Readable);
       if (last) {
-        await writeFinal(ctx, entry, stages, destination, step, placement);
+        await writeFinal(ctx, entry, stages, sink, step);
       } else {
         const next = `${scratchBase}-${i % 2}`;
         const counted = new DigestStream({ length: size, mismatch: () => damaged(entry, step, `it rebuilds a version of another size than ${size} bytes`) });
@@ -95,14 +111,7 @@ export async function rebuildFile(ctx: RebuildContext, entry: ManifestEntry, des
   }
 }
 
-async function writeFinal(
-  ctx: RebuildContext,
-  entry: ManifestEntry,
-  stages: (Readable | Writable)[],
-  destination: string,
-  step: RecipeStep | undefined,
-  placement: Placement,
-): Promise<void> {
+async function writeFinal(ctx: RebuildContext, entry: ManifestEntry, stages: (Readable | Writable)[], sink: RebuildSink, step: RecipeStep | undefined): Promise<void> {
   const whole = new DigestStream(
     {
       sha256: entry.sha256!,
@@ -111,8 +120,16 @@ async function writeFinal(
     },
     ctx.onBytes,
   );
+  if ('output' in sink) {
+    try {
+      await pipeAll([...stages, whole, sink.output], ctx.signal);
+    } catch (err) {
+      throw step ? blame(err, entry, step) : err;
+    }
+    return;
+  }
   // Private until complete; the caller's beforeRename gives it its final metadata.
-  const output = new AtomicFileWriter(destination, { mode: 0o600, ...placement });
+  const output = new AtomicFileWriter(sink.destination, { mode: 0o600, ...sink.placement });
   try {
     await pipeAll([...stages, whole, output], ctx.signal);
   } catch (err) {

@@ -9,7 +9,11 @@ export type { ListOptions, ListResult, ListedChain, ListedBackup, ListFilesOptio
 export { verify } from './verify';
 export type { VerifyOptions, VerifyResult, VerifyProblem, Difference } from './verify';
 export { prune } from './prune';
-export type { PruneOptions, PruneResult, PrunedChain } from './prune';
+export type { PruneOptions, PruneResult, PrunedChain, PruneDecision } from './prune';
+export { cat } from './cat';
+export type { CatOptions, CatResult } from './cat';
+export { diff } from './diff';
+export type { DiffOptions, DiffResult, BackupDifference } from './diff';
 export { LocalDirectoryStore, STORE_FORMAT, STORE_FORMAT_FILE } from './local-store';
 export type { BackupStore, ObjectWriter, ByteRange, StoreLock } from './store';
 export type { BackupProgress, BackupWarning, EngineOptions } from './engine-options';

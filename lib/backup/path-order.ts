@@ -27,3 +27,10 @@ export function compareNames(a: string, b: string): number {
 export function isWithin(path: string, root: string): boolean {
   return root === '' || path === root || path.startsWith(`${root}/`);
 }
+
+/** A path relative to SOURCE as a user types it (`./a/b/`), in manifest form (`a/b`; '' for SOURCE itself); undefined when unsafe. */
+export function manifestPathOf(typed: string): string | undefined {
+  const clean = typed.replace(/^\.\/+/, '').replace(/\/+$/, '');
+  if (clean === '' || clean === '.') return '';
+  return clean.length > 0 && !clean.includes('\0') && clean.split('/').every((part) => part !== '' && part !== '.' && part !== '..') ? clean : undefined;
+}

@@ -16,11 +16,11 @@ import { BackupWarning, EngineOptions, WarningLog, streamOptions } from './engin
 import { EntryRules } from './entry-rules';
 import { rebuildFile } from './file-rebuild';
 import { TaskWindow } from './task-window';
-import { ManifestEntry, isSafeRelativePath } from './manifest';
+import { ManifestEntry } from './manifest';
 import { ManifestReader } from './manifest-reader';
 import { applyMetadata } from './restore-metadata';
 import { RestoreScratch } from './restore-scratch';
-import { isWithin } from './path-order';
+import { isWithin, manifestPathOf } from './path-order';
 import { resolveName, selectBackup } from './selection';
 import { openStoreArgument } from './open-store';
 import { BackupStore, StoreArgument } from './store';
@@ -81,9 +81,8 @@ export const FILES_IN_FLIGHT = 8;
 function normalizeSelection(paths: readonly string[] | undefined): string[] | undefined {
   if (!paths || paths.length === 0) return undefined;
   return paths.map((p) => {
-    const clean = p.replace(/^\.\/+/, '').replace(/\/+$/, '');
-    if (clean === '' || clean === '.') return '';
-    if (!isSafeRelativePath(clean)) throw new LibrsyncError('RS_PARAM_ERROR', `--path must be relative to the source, without '..': '${p}'`);
+    const clean = manifestPathOf(p);
+    if (clean === undefined) throw new LibrsyncError('RS_PARAM_ERROR', `--path must be relative to the source, without '..': '${p}'`);
     return clean;
   });
 }
