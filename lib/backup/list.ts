@@ -21,6 +21,10 @@ export interface ListedBackup {
   finished: string;
   blockSize: number;
   counts: BackupCounts;
+  /** Pack bytes this backup added to the store (its manifest's record of its packs). */
+  packBytes: number;
+  /** The size of its manifest. */
+  manifestBytes: number;
   /** Pack and manifest bytes this backup added to the store. */
   storedBytes: number;
 }
@@ -52,17 +56,22 @@ export async function list(storeArgument: StoreArgument, options: ListOptions = 
       chains: chains.map((c) => ({
         chain: c.chain,
         started: c.backups[0]?.started.toISOString() ?? '',
-        backups: c.backups.map((b) => ({
-          id: b.id,
-          level: b.level,
-          sequence: b.sequence,
-          parent: b.parent,
-          started: b.started.toISOString(),
-          finished: b.finished.toISOString(),
-          blockSize: b.blockSize,
-          counts: b.counts,
-          storedBytes: Object.values(b.packs).reduce((x, y) => x + y, 0) + b.manifestBytes,
-        })),
+        backups: c.backups.map((b) => {
+          const packBytes = Object.values(b.packs).reduce((x, y) => x + y, 0);
+          return {
+            id: b.id,
+            level: b.level,
+            sequence: b.sequence,
+            parent: b.parent,
+            started: b.started.toISOString(),
+            finished: b.finished.toISOString(),
+            blockSize: b.blockSize,
+            counts: b.counts,
+            packBytes,
+            manifestBytes: b.manifestBytes,
+            storedBytes: packBytes + b.manifestBytes,
+          };
+        }),
         uncommitted: c.uncommitted,
         ...(c.problem ? { problem: c.problem } : {}),
       })),

@@ -33,6 +33,8 @@ export interface RestoreOptions extends EngineOptions {
   level?: number;
   /** The newest backup committed at or before this time. */
   at?: Date | string;
+  /** One backup by chain and id, as list shows it: 'chain-000002/000001-L1'. */
+  backup?: string;
   /** Paths relative to SOURCE (a file or a subtree); default everything. */
   paths?: string[];
   /** Restore into a non-empty TARGET, replacing what is in the way. */
@@ -151,7 +153,7 @@ async function restoreLocked(store: BackupStore, target: string, options: Restor
   const started = performance.now();
   const name = await resolveName(store, options.name);
   const chains = options.name !== undefined ? await readNamedChains(store, name) : await readChains(store, name);
-  const { chain, backup } = selectBackup(chains, name, { level: options.level, at });
+  const { chain, backup } = selectBackup(chains, name, { level: options.level, at, backup: options.backup });
   const bases = ancestry(chain, backup); // the chain it needs must be whole
   const key = manifestKey(name, chain.chain, backup.id);
 

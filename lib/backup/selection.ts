@@ -1,12 +1,12 @@
 // Which name and which backup a command is about: --name or the only name
-// in the store; the newest backup, the newest at a level, or the newest
-// committed at or before a time.
+// in the store; the newest backup, the newest at a level, the newest
+// committed at or before a time, or one named by chain and id.
 import { basename, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { LibrsyncError } from '../errors';
+import { LibrsyncError, paramError } from '../errors';
 import { BackupInfo, ChainInfo, listNames } from './catalog';
 import { BackupStore } from './store';
-import { checkName } from './store-keys';
+import { checkName, parseBackupId, parseChainId } from './store-keys';
 
 /** NAME for a SOURCE: its base name (made safe) and a short digest of its absolute path, so two "data" directories differ. */
 export function defaultName(source: string): string {
@@ -28,6 +28,31 @@ export interface BackupChoice {
   level?: number;
   /** The newest backup committed at or before this time. */
   at?: Date;
+  /** One backup by chain and id, as list shows it: 'chain-000002/000001-L1' (ids repeat in every chain). */
+  backup?: string;
+}
+
+/** CHAIN/ID, as list shows a backup; anything else is RS_PARAM_ERROR. */
+export function parseBackupRef(text: string): { chain: string; id: string } {
+  const slash = text.indexOf('/');
+  const chain = text.slice(0, slash);
+  const id = text.slice(slash + 1);
+  if (slash < 0 || parseChainId(chain) === undefined || parseBackupId(id) === undefined) {
+    throw paramError(`invalid backup '${text}': expected CHAIN/ID as list shows it, such as chain-000002/000001-L1`);
+  }
+  return { chain, id };
+}
+
+/** The backup `ref` names; BACKUP_NOT_FOUND naming it when there is none (its damaged manifest's error when that is what stands there). */
+function selectByRef(chains: readonly ChainInfo[], name: string, ref: string): { chain: ChainInfo; backup: BackupInfo } {
+  const { chain: chainId, id } = parseBackupRef(ref);
+  const chain = chains.find((c) => c.chain === chainId);
+  const backup = chain?.backups.find((b) => b.id === id);
+  if (chain && backup) return { chain, backup };
+  const damaged = chain?.damaged.find((d) => d.id === id);
+  if (damaged) throw damaged.error;
+  const why = chain?.uncommitted.includes(id) ? ': it was never committed (an interrupted backup)' : '';
+  throw new LibrsyncError('BACKUP_NOT_FOUND', `no backup ${ref} of '${name}'${why}`);
 }
 
 /** Commit order: by chain, then sequence. Never by recorded time, which a clock set back would reorder. */
@@ -36,6 +61,10 @@ function newer(a: { chain: ChainInfo; backup: BackupInfo }, b: { chain: ChainInf
 }
 
 export function selectBackup(chains: readonly ChainInfo[], name: string, choice: BackupChoice = {}): { chain: ChainInfo; backup: BackupInfo } {
+  if (choice.backup !== undefined) {
+    if (choice.level !== undefined || choice.at !== undefined) throw paramError(`choose one of backup, level and at: each picks the backup`);
+    return selectByRef(chains, name, choice.backup);
+  }
   let best: { chain: ChainInfo; backup: BackupInfo } | undefined;
   for (const chain of chains) {
     for (const backup of chain.backups) {

@@ -29,12 +29,17 @@ export interface VerifyOptions extends EngineOptions {
   name?: string;
   /** Only the newest backup at this level and its bases (default: every backup). */
   level?: number;
+  /** Only this backup ('chain-000002/000001-L1', as list shows it) and its bases. */
+  backup?: string;
   /** Also compare this live SOURCE with the newest (or --level) backup. */
   against?: string;
 }
 
 export interface VerifyProblem {
   name: string;
+  /** The chain of `backup` (ids repeat in every chain). */
+  chain: string;
+  /** The backup's id, or the chain's when the problem is the chain's order. */
   backup: string;
   path?: string;
   code: string;
@@ -85,20 +90,22 @@ async function verifyLocked(store: BackupStore, options: VerifyOptions): Promise
     if (result.problems.length < MAX_REPORTED) result.problems.push(p);
   };
   const names = options.name !== undefined ? [checkName(options.name)] : await listNames(store);
+  // A backup named by chain and id belongs to one name: --name, or the only one.
+  if (options.backup !== undefined && options.name === undefined && names.length > 1) await resolveName(store, undefined);
   if (names.length === 0) throw new LibrsyncError('BACKUP_NOT_FOUND', `${store.location} holds no backups`);
   for (const name of names) {
     const chains = options.name !== undefined ? await readNamedChains(store, name) : await readChains(store, name);
     for (const chain of chains) {
-      for (const d of chain.damaged) problem({ name, backup: d.id, code: d.error.code, message: d.error.message });
-      if (chain.problem && chain.damaged.length === 0) problem({ name, backup: chain.chain, code: 'BACKUP_CHAIN_BROKEN', message: `${chain.chain}: ${chain.problem}` });
+      for (const d of chain.damaged) problem({ name, chain: chain.chain, backup: d.id, code: d.error.code, message: d.error.message });
+      if (chain.problem && chain.damaged.length === 0) problem({ name, chain: chain.chain, backup: chain.chain, code: 'BACKUP_CHAIN_BROKEN', message: `${chain.chain}: ${chain.problem}` });
     }
     let targets: { chain: ChainInfo; backup: BackupInfo }[];
-    if (options.level !== undefined) {
-      const chosen = selectBackup(chains, name, { level: options.level });
+    if (options.level !== undefined || options.backup !== undefined) {
+      const chosen = selectBackup(chains, name, { level: options.level, backup: options.backup });
       try {
         targets = ancestry(chosen.chain, chosen.backup).map((backup) => ({ chain: chosen.chain, backup }));
       } catch (err) {
-        problem({ name, backup: chosen.backup.id, code: (err as LibrsyncError).code ?? 'BACKUP_CHAIN_BROKEN', message: (err as Error).message });
+        problem({ name, chain: chosen.chain.chain, backup: chosen.backup.id, code: (err as LibrsyncError).code ?? 'BACKUP_CHAIN_BROKEN', message: (err as Error).message });
         targets = [chosen];
       }
     } else {
@@ -113,7 +120,7 @@ async function verifyLocked(store: BackupStore, options: VerifyOptions): Promise
   if (result.backups.length === 0 && result.ok) throw new LibrsyncError('BACKUP_NOT_FOUND', `${store.location} holds no committed backups${options.name !== undefined ? ` named '${options.name}'` : ''}`);
   if (options.against !== undefined) {
     const name = await resolveName(store, options.name);
-    const { chain, backup } = selectBackup(await readChains(store, name), name, { level: options.level });
+    const { chain, backup } = selectBackup(await readChains(store, name), name, { level: options.level, backup: options.backup });
     const differences: Difference[] = [];
     let count = 0;
     await compareWithSource(store, chain, backup, resolve(options.against), (d) => {
@@ -140,7 +147,7 @@ async function verifyBackup(
   const report = (err: unknown, path?: string): void => {
     const e = err as LibrsyncError;
     if (!e.code?.startsWith('BACKUP_')) throw err;
-    problem({ name, backup: backup.id, path, code: e.code, message: e.message });
+    problem({ name, chain: chain.chain, backup: backup.id, path, code: e.code, message: e.message });
   };
   let bases: Map<string, BackupInfo>;
   try {

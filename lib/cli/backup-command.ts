@@ -1,17 +1,32 @@
 // `backup SOURCE STORE`: one new level of SOURCE in STORE.
 import { backup, BackupResult } from '../backup/backup';
-import { CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
+import { BLOCK_SIZE } from './cli-options';
+import { BACKUP_COMMANDS, CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
 import { ALWAYS_LEVEL, EXCLUDE, EXIT_WARNINGS, LEVEL, MAX_LEVEL, NAME, RESTART_AFTER } from './command-options';
 import { runEngine } from './engine-progress';
+import { EXIT_HELP } from './exit-statuses';
 import { formatBytes } from './human-units';
+import { describedAs } from './option-spec';
+import { counted } from './plural';
+
+/**
+ * What the backup added to the store, under the same names in the text
+ * and in the JSON: `packBytes` (data and signature packs, as its manifest
+ * records them: also counts.bytesStored), `manifestBytes`, and
+ * `storedBytes`, their sum (list reports the same three).
+ */
+export function storedSizes(r: BackupResult): { packBytes: number; manifestBytes: number; storedBytes: number } {
+  return { packBytes: r.counts.bytesStored, manifestBytes: r.manifestBytes, storedBytes: r.counts.bytesStored + r.manifestBytes };
+}
 
 export function backupSummary(r: BackupResult): string[] {
   const c = r.counts;
+  const sizes = storedSizes(r);
   return [
-    `backup ${r.name} ${r.chain}/${r.id}: level ${r.level}${r.parent ? ` against ${r.parent}` : ''}${r.newChain ? ` (new chain: ${r.newChain})` : ''}`,
-    `  files read ${c.filesRead}, unchanged ${c.filesUnchanged}, entries ${c.entries} (${c.deleted} deleted), bytes read ${c.bytesRead} (${formatBytes(c.bytesRead)}), ` +
-      `bytes stored ${c.bytesStored + r.manifestBytes} (${formatBytes(c.bytesStored + r.manifestBytes)}), time ${r.seconds.toFixed(2)} s` +
-      (c.warnings ? `, ${c.warnings} warnings` : ''),
+    `backup ${r.name} ${r.chain}/${r.id}: level ${r.level}${r.parent ? ` against ${r.chain}/${r.parent}` : ''}${r.newChain ? ` (new chain: ${r.newChain})` : ''}`,
+    `  files read ${c.filesRead}, unchanged ${c.filesUnchanged}, entries ${c.entries} (${c.deleted} deleted), bytes read ${c.bytesRead} (${formatBytes(c.bytesRead)}), time ${r.seconds.toFixed(2)} s` +
+      (c.warnings ? `, ${counted(c.warnings, 'warning')}` : ''),
+    `  stored ${sizes.storedBytes} (${formatBytes(sizes.storedBytes)}): packs ${sizes.packBytes}, manifest ${sizes.manifestBytes}`,
   ];
 }
 
@@ -31,7 +46,47 @@ async function runBackup(context: CommandContext): Promise<CommandOutcome> {
       exclude: values.exclude,
     }),
   );
-  return reportOutcome(context, backupSummary(result), result, result.counts.warnings > 0 ? EXIT_WARNINGS : 0);
+  return reportOutcome(context, backupSummary(result), { ...result, ...storedSizes(result) }, result.counts.warnings > 0 ? EXIT_WARNINGS : 0);
 }
 
-export const backupCommand = ownCommand('backup', 'SOURCE STORE', 'Back up SOURCE (a directory or a file) into STORE as a new level', [NAME, LEVEL, MAX_LEVEL, ALWAYS_LEVEL, RESTART_AFTER, EXCLUDE], runBackup);
+export const backupCommand = ownCommand({
+  name: 'backup',
+  synopsis: 'SOURCE STORE',
+  summary: 'Back up SOURCE (a directory or a file) into STORE as a new level',
+  description: [
+    'Level 0 stores every file whole, with its block signature; each later level stores, for each changed file, an rsync delta against the ' +
+      "previous level's signature of it. A file whose type, size, mtime, ctime, inode and mode are unchanged is not read. STORE is a local directory, " +
+      'created on first use. Only one backup runs in a STORE at a time.',
+    "Without --level, a backup is level 0 when NAME has no chain yet, else the next level of its newest chain. A block size other than the chain's, " +
+      'or a SOURCE that changed from a directory to a file or back, starts a new chain; the summary says why.',
+    'The summary gives files read and unchanged, entries, bytes read, and what the backup stored: its packs (data and signatures) and its manifest. ' +
+      'With --json: counts.bytesRead, packBytes, manifestBytes and storedBytes (their sum), as list reports them.',
+  ],
+  group: BACKUP_COMMANDS,
+  options: [
+    describedAs(NAME, 'Backup name', "SOURCE's base name and 8 hex digits of the SHA-256 of its absolute path"),
+    describedAs(LEVEL, 'Make this level: 0 starts a new chain; N adds a level N against the newest level N-1', 'the next level of the newest chain, 0 if none'),
+    MAX_LEVEL,
+    ALWAYS_LEVEL,
+    RESTART_AFTER,
+    describedAs(BLOCK_SIZE, 'Block size of a new chain; a different one starts a new chain', "65536; later levels: the chain's own"),
+    EXCLUDE,
+  ],
+  examples: [
+    { what: 'The next level of /srv/data (level 0 the first time)', line: 'librsync backup /srv/data /backups' },
+    { what: 'Start a new chain after level 6, leaving out temporary files', line: "librsync backup /srv/data /backups --max-level 6 --exclude '*.tmp'" },
+    { what: 'Start a new chain now, with a JSON summary', line: 'librsync backup /srv/data /backups --level 0 --json' },
+  ],
+  exitStatuses: [
+    EXIT_HELP.success,
+    { status: '2', meaning: 'done, with warnings: a socket or device skipped, a file that could not be read or kept changing' },
+    { status: '100', meaning: 'I/O error (including a full disk: nothing is committed); BACKUP_LOCKED; BACKUP_NOT_FOUND (--level N with no level N-1)' },
+    EXIT_HELP.usage,
+    EXIT_HELP.storeInvalid,
+    { status: '106', meaning: 'BACKUP_CHAIN_BROKEN: the chain to extend is damaged (start a new one with --level 0)' },
+    EXIT_HELP.internal,
+    { status: '108', meaning: 'RS_PARAM_ERROR (a bad --name or -b), BACKUP_SOURCE_UNSUPPORTED (SOURCE is neither a directory nor a file)' },
+    { status: '130/143', meaning: 'interrupted by SIGINT / SIGTERM: nothing committed; the next backup removes the leftovers' },
+  ],
+  run: runBackup,
+});

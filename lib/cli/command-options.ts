@@ -1,6 +1,9 @@
 // The options of the backup commands, each defined once and listed by the
-// commands that take it (Command.options); main.ts parses them beside the
-// shared options and refuses one given to a command that does not take it.
+// commands that take it (Command.options, where a command may describe one
+// in its own words); command-line.ts parses them beside the shared options and
+// refuses one given to a command that does not take it.
+import { LibrsyncError } from '../errors';
+import { parseBackupRef } from '../backup/selection';
 import { usageError } from './cli-error';
 import { parseIntOption } from './numbers';
 import { OptionSpec } from './option-spec';
@@ -13,6 +16,8 @@ export interface CommandValues {
   restartAfterDays?: number;
   exclude: string[];
   at?: string;
+  /** CHAIN/ID of one backup (--backup). */
+  backup?: string;
   paths: string[];
   overwrite: boolean;
   files: boolean;
@@ -26,7 +31,7 @@ export function defaultCommandValues(): CommandValues {
   return { exclude: [], paths: [], overwrite: false, files: false, dryRun: false };
 }
 
-const GROUP = 'Backup options (backup, restore, list, verify, prune)';
+const GROUP = 'Backup options';
 
 function count(text: string, option: string): number {
   const value = parseIntOption(text, option);
@@ -35,8 +40,13 @@ function count(text: string, option: string): number {
 }
 
 /** An option taking a value. */
-function valued(long: string, value: string, help: string, apply: (v: CommandValues, s: string) => void): OptionSpec<CommandValues> {
-  return { long, value, group: GROUP, help, apply: (v, s) => apply(v, s!) };
+function valued(long: string, value: string, help: string, apply: (v: CommandValues, s: string) => void, defaultValue?: string): OptionSpec<CommandValues> {
+  return { long, value, group: GROUP, help, default: defaultValue, apply: (v, s) => apply(v, s!) };
+}
+
+/** An option taking a value, given once per value. */
+function repeatable(long: string, value: string, help: string, apply: (v: CommandValues, s: string) => void, defaultValue?: string): OptionSpec<CommandValues> {
+  return { ...valued(long, value, help, apply, defaultValue), repeatable: true };
 }
 
 /** A flag. */
@@ -44,27 +54,56 @@ function flag(long: string, help: string, apply: (v: CommandValues) => void): Op
   return { long, group: GROUP, help, apply: (v) => apply(v) };
 }
 
+/** CHAIN/ID checked here, so a mistyped one is a usage error before STORE is opened. */
+function backupRef(text: string): string {
+  try {
+    parseBackupRef(text);
+  } catch (err) {
+    if (err instanceof LibrsyncError) throw usageError(`--backup: ${err.message}`);
+    throw err;
+  }
+  return text;
+}
+
 function days(text: string): number {
   if (!/^\d+(\.\d+)?$/.test(text) || !(Number(text) > 0)) throw usageError(`invalid number of days for --restart-after: '${text}'`);
   return Number(text);
 }
 
-export const NAME = valued('name', 'NAME', 'Backup name (default: from SOURCE; restore, list, verify: the only one)', (v, s) => (v.name = s));
-export const LEVEL = valued('level', 'N', 'backup: level (0 starts a chain); others: the newest backup at level N', (v, s) => (v.level = count(s, '--level')));
-export const MAX_LEVEL = valued('max-level', 'N', 'backup: after level N, start a new chain', (v, s) => (v.maxLevel = count(s, '--max-level')));
-export const ALWAYS_LEVEL = valued('always-level', 'N', 'backup: once level N exists, each backup is a level N against level N-1', (v, s) => {
-  v.alwaysLevel = count(s, '--always-level');
+export const NAME = valued('name', 'NAME', 'Backup name', (v, s) => (v.name = s));
+export const LEVEL = valued('level', 'N', 'The newest backup at level N', (v, s) => (v.level = count(s, '--level')));
+export const MAX_LEVEL = valued('max-level', 'N', 'After level N, the next backup starts a new chain', (v, s) => (v.maxLevel = count(s, '--max-level')), 'no limit');
+export const ALWAYS_LEVEL = valued(
+  'always-level',
+  'N',
+  'Once level N exists, each backup is another level N against the newest level N-1 (differential)',
+  (v, s) => (v.alwaysLevel = count(s, '--always-level')),
+);
+export const RESTART_AFTER = valued(
+  'restart-after',
+  'DAYS',
+  "Start a new chain when the chain's level 0 started that long ago",
+  (v, s) => (v.restartAfterDays = days(s)),
+  'never',
+);
+export const EXCLUDE = repeatable('exclude', 'GLOB', "Skip matching paths: * ? [...] within a name, ** across; '/' anchors at SOURCE", (v, s) => v.exclude.push(s));
+export const AT = valued('at', 'TIME', 'The newest backup committed at or before TIME: ISO 8601 date or time, @SECONDS, or an age (30d, 12h, 2w)', (v, s) => (v.at = s));
+export const BACKUP = valued('backup', 'CHAIN/ID', 'That backup, as list shows it: chain-000002/000001-L1', (v, s) => (v.backup = backupRef(s)));
+export const PATH = repeatable('path', 'PATH', 'Only this file or subtree, relative to SOURCE', (v, s) => v.paths.push(s), 'everything');
+export const OVERWRITE = flag('overwrite', 'Restore into a non-empty TARGET, replacing what is in the way of restored paths', (v) => (v.overwrite = true));
+export const FILES = flag('files', 'List the entries of one backup (the newest, or --level / --backup)', (v) => (v.files = true));
+export const AGAINST = valued('against', 'SOURCE', 'Also compare the live files of SOURCE with the backup; exit 1 if they differ', (v, s) => (v.against = s));
+export const KEEP_CHAINS = valued('keep-chains', 'N', 'Keep the newest N chains of each name, remove the others', (v, s) => (v.keepChains = count(s, '--keep-chains')));
+export const OLDER_THAN = valued('older-than', 'TIME', 'Remove chains whose newest backup was committed before TIME (never the newest chain)', (v, s) => {
+  v.olderThan = s;
 });
-export const RESTART_AFTER = valued('restart-after', 'DAYS', "backup: start a new chain when the chain's level 0 is older", (v, s) => (v.restartAfterDays = days(s)));
-export const EXCLUDE = valued('exclude', 'GLOB', 'backup: skip matching paths (repeatable; * ? [..] **)', (v, s) => v.exclude.push(s));
-export const AT = valued('at', 'TIME', 'restore: the newest backup at or before TIME (ISO date, @SECONDS, or an age: 2d)', (v, s) => (v.at = s));
-export const PATH = valued('path', 'PATH', 'restore: only this file or subtree, relative to SOURCE (repeatable)', (v, s) => v.paths.push(s));
-export const OVERWRITE = flag('overwrite', 'restore: into a non-empty TARGET, replacing what is in the way', (v) => (v.overwrite = true));
-export const FILES = flag('files', "list: the files of one backup (the newest, or --level N's)", (v) => (v.files = true));
-export const AGAINST = valued('against', 'SOURCE', 'verify: also report live files that differ from the backup', (v, s) => (v.against = s));
-export const KEEP_CHAINS = valued('keep-chains', 'N', 'prune: keep the newest N chains of each name', (v, s) => (v.keepChains = count(s, '--keep-chains')));
-export const OLDER_THAN = valued('older-than', 'TIME', 'prune: remove chains whose newest backup is older (never the newest chain)', (v, s) => (v.olderThan = s));
-export const DRY_RUN = flag('dry-run', 'prune: say what would go, remove nothing', (v) => (v.dryRun = true));
+export const DRY_RUN = flag('dry-run', 'Say what would be removed; remove nothing', (v) => (v.dryRun = true));
+
+/** --backup, --level and --at each pick one backup: at most one of them (the ones a command takes). */
+export function checkOneBackupChoice(values: CommandValues): void {
+  const given = [values.backup !== undefined && '--backup', values.level !== undefined && '--level', values.at !== undefined && '--at'].filter(Boolean);
+  if (given.length > 1) throw usageError(`choose one of ${given.join(' and ')}: each picks the backup`);
+}
 
 /** Exit statuses of commands that succeeded with something to report. */
 export const EXIT_DIFFERENCES = 1;

@@ -4,8 +4,9 @@ import { JobStats } from '../job';
 import { delta, loadSignature } from '../operations';
 import { SignatureSet } from '../signature-set';
 import { usageError } from './cli-error';
-import { jobOptions } from './cli-options';
-import { Command, CommandContext, CommandOutcome } from './command';
+import { BLOCK_SIZE, FORCE, HASH, INPUT_SIZE, OUTPUT_SIZE, ROLLSUM, STATISTICS, SUM_SIZE, jobOptions } from './cli-options';
+import { Command, CommandContext, CommandOutcome, RDIFF_COMMANDS } from './command';
+import { EXIT_HELP } from './exit-statuses';
 import { InputMeter } from './input-meter';
 import { InputSource, isStdioName, openInput } from './input-source';
 import { OpenStreams } from './open-streams';
@@ -84,10 +85,34 @@ async function runDelta(context: CommandContext): Promise<CommandOutcome> {
 export const deltaCommand: Command = {
   name: 'delta',
   synopsis: 'SIGNATURE [NEWFILE [DELTA]]',
-  description: 'Write the delta from the signed file to NEWFILE',
+  summary: 'Write the delta from the signed file to NEWFILE',
+  description: [
+    "What turns the file SIGNATURE was made from into NEWFILE, byte for byte what rdiff writes. NEWFILE and DELTA default to stdin and stdout ('-' names them too); " +
+      'SIGNATURE and NEWFILE cannot both be stdin. DELTA is written under a temporary name and renamed when complete; an existing one is kept unless -f.',
+  ],
+  group: RDIFF_COMMANDS,
   acceptsPrefix: true,
   minArgs: 1,
   maxArgs: 3,
   outputArg: 2,
+  options: [FORCE, STATISTICS, INPUT_SIZE, OUTPUT_SIZE],
+  ignoredOptions: [HASH, ROLLSUM, BLOCK_SIZE, SUM_SIZE],
+  examples: [
+    { what: 'What changed in new.bin since old.sig was made', line: 'librsync delta old.sig new.bin new.delta' },
+    { what: 'The same through stdin and stdout', line: 'librsync delta old.sig < new.bin > new.delta' },
+  ],
+  exitStatuses: [
+    EXIT_HELP.success,
+    EXIT_HELP.rdiffIo,
+    EXIT_HELP.usage,
+    EXIT_HELP.outOfMemory,
+    { status: '103', meaning: 'SIGNATURE ended early (truncated)' },
+    { status: '104', meaning: 'SIGNATURE is not a signature (bad magic)' },
+    { status: '106', meaning: 'SIGNATURE is corrupt (a block length above 16 MiB)' },
+    EXIT_HELP.internal,
+    { status: '108', meaning: "SIGNATURE's strong sums are longer than its hash's" },
+    EXIT_HELP.interrupted,
+    EXIT_HELP.brokenPipe,
+  ],
   run: runDelta,
 };

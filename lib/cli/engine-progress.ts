@@ -2,6 +2,7 @@
 // progress line: entries done, bytes, rate and, when a total is known, ETA.
 import { BackupProgress, EngineOptions } from '../backup/engine-options';
 import { CommandContext } from './command';
+import { counted } from './plural';
 import { ProgressDisplay } from './progress-display';
 
 export interface EngineProgress {
@@ -10,11 +11,14 @@ export interface EngineProgress {
   finish(): void;
 }
 
+/** What `files` counts in each phase: verify reads stored pieces, not files. */
+const COUNTED: Record<BackupProgress['phase'], string> = { backup: 'file', restore: 'file', verify: 'stored piece' };
+
 export function engineProgress(context: CommandContext, label: string): EngineProgress {
   if (!context.showProgress) return { finish: () => undefined };
   const display = new ProgressDisplay(context.io.stderr, label);
   return {
-    onProgress: (p) => display.update(p.bytes, { total: p.totalBytes, note: `${p.files} files` }),
+    onProgress: (p) => display.update(p.bytes, { total: p.totalBytes, note: counted(p.files, COUNTED[p.phase]) }),
     finish: () => display.clear(),
   };
 }

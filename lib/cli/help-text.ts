@@ -1,37 +1,123 @@
-// --help and --version text, built from the command and option tables.
+// Help and --version text. Help is built only from the command table and
+// the option specs: the overview from every command's synopsis and
+// summary, a command's own help from what it declares (description,
+// options with their defaults, examples, exit statuses).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Backend } from '../backend';
 import { backendInfo } from '../backend-info';
-import { CliOptions } from './cli-options';
 import { Command } from './command';
-import { OptionSpec } from './option-spec';
+import { OptionSpec, optionLabel } from './option-spec';
 import { PROGRAM } from './reporter';
 
-function optionLabel(spec: OptionSpec<CliOptions>): string {
-  const shorts = (spec.short ?? []).map((c) => `-${c}, `).join('');
-  const long = `--${spec.long}${spec.value ? `=${spec.value}` : ''}`;
-  return `${shorts}${long}`;
+/** Help is wrapped to fit a classic terminal. */
+export const HELP_WIDTH = 80;
+/** The widest first column before its text moves to the next line. */
+const MAX_LABEL_WIDTH = 30;
+
+/** Words of `text` in lines of at most `width` characters (a longer word gets a line of its own). */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
 }
 
-export function helpText(commands: readonly Command[], options: readonly OptionSpec<CliOptions>[]): string {
-  const lines: string[] = [];
-  commands.forEach((c, i) => {
-    lines.push(`${i === 0 ? `Usage: ${PROGRAM}` : ' '.repeat(7 + PROGRAM.length)} [OPTIONS] ${c.name} ${c.synopsis}`);
-  });
-  lines.push('', 'Commands:');
-  const nameWidth = Math.max(...commands.map((c) => c.name.length)) + 2;
-  for (const c of commands) lines.push(`  ${c.name.padEnd(nameWidth)}${c.description}`);
-  lines.push('', "A missing file name or '-' means stdin / stdout.");
-  const width = Math.max(...options.map((o) => optionLabel(o).length)) + 4;
-  let group = '';
-  for (const spec of options) {
-    if (spec.group !== group) {
-      group = spec.group;
-      lines.push('', `${group}:`);
+type Row = readonly [label: string, text: string];
+
+interface Section {
+  title: string;
+  rows: readonly Row[];
+}
+
+/**
+ * Titled two-column sections sharing one column width: each label, then
+ * its text wrapped beside it (below it, when the label is too wide).
+ */
+function sections(list: readonly Section[]): string[] {
+  const shown = list.filter((s) => s.rows.length > 0);
+  const widest = Math.max(...shown.flatMap((s) => s.rows.map(([label]) => label.length)));
+  const labelWidth = Math.min(MAX_LABEL_WIDTH, widest) + 2;
+  const indent = '  ';
+  const pad = ' '.repeat(indent.length + labelWidth);
+  const out: string[] = [];
+  for (const section of shown) {
+    out.push('', `${section.title}:`);
+    for (const [label, text] of section.rows) {
+      const wrapped = wrap(text, HELP_WIDTH - pad.length);
+      if (label.length + 2 > labelWidth) out.push(`${indent}${label}`, ...wrapped.map((l) => pad + l));
+      else out.push(`${indent}${label.padEnd(labelWidth)}${wrapped[0] ?? ''}`.trimEnd(), ...wrapped.slice(1).map((l) => pad + l));
     }
-    lines.push(`  ${optionLabel(spec).padEnd(width)}${spec.help}`);
   }
+  return out;
+}
+
+/** Long options line up whether or not they have a short name, as in GNU help. */
+function alignedLabel(spec: OptionSpec<unknown>): string {
+  return spec.short?.length ? optionLabel(spec) : `    ${optionLabel(spec)}`;
+}
+
+function optionText(spec: OptionSpec<unknown>): string {
+  const notes = [spec.repeatable ? 'repeatable' : '', spec.default !== undefined ? `default: ${spec.default}` : ''].filter(Boolean);
+  return notes.length ? `${spec.help} (${notes.join('; ')})` : spec.help;
+}
+
+function optionRows(specs: readonly OptionSpec<unknown>[]): Row[] {
+  return specs.map((s) => [alignedLabel(s), optionText(s)]);
+}
+
+/** Consecutive options of one group under its heading. */
+function optionSections(specs: readonly OptionSpec<unknown>[]): Section[] {
+  const out: { title: string; rows: Row[] }[] = [];
+  for (const spec of specs) {
+    if (out[out.length - 1]?.title !== spec.group) out.push({ title: spec.group, rows: [] });
+    out[out.length - 1].rows.push(...optionRows([spec]));
+  }
+  return out;
+}
+
+export function commandUsage(command: Command): string {
+  return `${PROGRAM} [OPTIONS] ${command.name}${command.synopsis ? ` ${command.synopsis}` : ''}`;
+}
+
+/** `librsync help`, `librsync --help`: every command, then the global options and rdiff's (as rdiff's help lists them). */
+export function overviewHelp(commands: readonly Command[], globalOptions: readonly OptionSpec<unknown>[], rdiffOptions: readonly OptionSpec<unknown>[]): string {
+  const indent = ' '.repeat('Usage: '.length + PROGRAM.length);
+  const lines = commands.map((c, i) => (i === 0 ? `Usage: ${commandUsage(c)}` : `${indent}${commandUsage(c).slice(PROGRAM.length)}`));
+  const groups = [...new Set(commands.map((c) => c.group))];
+  lines.push(...sections(groups.map((group) => ({ title: group, rows: commands.filter((c) => c.group === group).map((c): Row => [c.name, c.summary]) }))));
+  lines.push(...sections(optionSections([...globalOptions, ...rdiffOptions])));
+  lines.push('', ...wrap(`Run '${PROGRAM} help COMMAND' (or '${PROGRAM} COMMAND --help') for the options, defaults, examples and exit statuses of one command.`, HELP_WIDTH));
+  return `${lines.join('\n')}\n`;
+}
+
+/** `librsync help COMMAND`, `librsync COMMAND --help`. */
+export function commandHelp(command: Command, globalOptions: readonly OptionSpec<unknown>[]): string {
+  const lines: string[] = [`Usage: ${commandUsage(command)}`, '', ...wrap(`${command.summary}.`, HELP_WIDTH)];
+  for (const paragraph of command.description) lines.push('', ...wrap(paragraph, HELP_WIDTH));
+  lines.push(
+    ...sections([
+      { title: 'Options', rows: optionRows(command.options) },
+      { title: 'Global options', rows: optionRows(globalOptions) },
+    ]),
+  );
+  if (command.ignoredOptions?.length) {
+    const names = command.ignoredOptions.map((s) => [...(s.short ?? []).map((c) => `-${c}`), `--${s.long}`].join('/'));
+    lines.push('', ...wrap(`Accepted and ignored, as rdiff does: ${names.join(', ')}.`, HELP_WIDTH));
+  }
+  if (command.examples.length) {
+    lines.push('', 'Examples:');
+    for (const example of command.examples) lines.push(...wrap(`${example.what}:`, HELP_WIDTH - 2).map((l) => `  ${l}`), `    ${example.line}`);
+  }
+  lines.push(...sections([{ title: 'Exit status', rows: command.exitStatuses.map((e): Row => [e.status, e.meaning]) }]));
   return `${lines.join('\n')}\n`;
 }
 

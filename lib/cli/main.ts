@@ -1,72 +1,41 @@
-// The librsync command: parse the shared options, pick the command from
-// the table, run it, and turn the outcome into output and an exit status.
+// The librsync command: read the command line, run the command, and turn
+// the outcome into output and an exit status.
 import { setDefaultBackend } from '../backend';
 import { nativeLoadError, nativeLoadReason } from '../native-binding';
-import { interrupted, usageError } from './cli-error';
-import { CLI_OPTIONS, CliOptions, defaultOptions } from './cli-options';
+import { interrupted } from './cli-error';
+import { CliOptions } from './cli-options';
 import { CliIO, processIO } from './cli-io';
-import { Command, writesToStdout } from './command';
-import { CommandValues, defaultCommandValues } from './command-options';
-import { COMMANDS, checkArity, findCommand } from './command-table';
+import { writesToStdout } from './command';
+import { chooseCommand, parseCommandLine } from './command-line';
+import { COMMANDS } from './command-table';
 import { describeFailure, isBrokenPipe } from './failure';
-import { helpText, versionInfo, versionText } from './help-text';
-import { OptionSpec } from './option-spec';
-import { parseArgs } from './parse-args';
+import { helpCommand } from './help-command';
+import { versionInfo, versionText } from './help-text';
 import { Reporter } from './reporter';
 
 /** What a shell shows for rdiff killed by SIGPIPE; Node gets EPIPE instead. */
 export const BROKEN_PIPE_EXIT = 128 + 13;
 
-/**
- * The shared options plus every command's own (each once), so one parse
- * finds the positionals whatever the command; `used` records which
- * command options were given, checked against the command afterwards.
- */
-function optionTable(values: CommandValues, used: Set<string>): OptionSpec<CliOptions>[] {
-  const table: OptionSpec<CliOptions>[] = [...CLI_OPTIONS];
-  const seen = new Set(table.map((s) => s.long));
-  for (const spec of COMMANDS.flatMap((c) => c.options ?? [])) {
-    if (seen.has(spec.long)) continue;
-    seen.add(spec.long);
-    table.push({ ...spec, apply: (_options, value) => (used.add(spec.long), spec.apply(values, value)) });
-  }
-  return table;
-}
-
-function checkCommandOptions(command: Command, used: ReadonlySet<string>): void {
-  for (const long of used) {
-    if (!command.options?.some((s) => s.long === long)) throw usageError(`--${long} is not an option of ${command.name}`);
-  }
-}
-
 /** Runs one command line; resolves with the exit status. */
 export async function main(argv: readonly string[], io: CliIO = processIO(), signal: AbortSignal = new AbortController().signal): Promise<number> {
-  const options = defaultOptions();
-  const values = defaultCommandValues();
-  const used = new Set<string>();
-  const table = optionTable(values, used);
-  const parsed = parseArgs(argv, table, options);
-  const reporter = new Reporter(io, options);
+  const line = parseCommandLine(argv);
+  const { values, named } = line;
+  const reporter = new Reporter(io, values);
+  // Known early, so that even an error in the options points to the command's help.
+  if (named && named !== helpCommand) reporter.helpTopic = named.name;
   try {
-    if (parsed.error) throw parsed.error;
-    chooseBackend(options, reporter);
-    if (options.help) {
-      reporter.print(helpText(COMMANDS, table));
-      return 0;
-    }
-    if (options.version) {
-      const info = versionInfo(options.backend);
-      if (options.json) reporter.success({ command: 'version', ...info });
+    const choice = chooseCommand(line);
+    chooseBackend(values, reporter);
+    if (choice === 'version') {
+      const info = versionInfo(values.backend);
+      if (values.json) reporter.success({ command: 'version', ...info });
       else reporter.print(versionText(info));
       return 0;
     }
-    const [word, ...args] = parsed.positionals;
-    const command = findCommand(word);
-    checkArity(command, args);
-    checkCommandOptions(command, used);
+    const { command, args } = choice;
     reporter.dataOnStdout = writesToStdout(command, args);
-    const showProgress = options.progress ?? io.stderr.isTTY === true;
-    const outcome = await command.run({ args, options, io, reporter, showProgress, signal, values });
+    const showProgress = values.progress ?? io.stderr.isTTY === true;
+    const outcome = await command.run({ args, options: values, io, reporter, showProgress, signal, values, commands: COMMANDS });
     reporter.statistics(outcome.statistics);
     reporter.success({ command: command.name, ...outcome.summary });
     return outcome.exitCode ?? 0;

@@ -6,6 +6,23 @@
 import { CliError, usageError } from './cli-error';
 import { OptionSpec } from './option-spec';
 
+/**
+ * An option no table knows. The parser cannot tell which command the line
+ * is for until it has read it all, so the nearest known option is found
+ * afterwards, among that command's options.
+ */
+export class UnknownOptionError extends CliError {
+  constructor(
+    /** As typed: '--exlude', '-x'. */
+    readonly shown: string,
+    /** The name to compare with long option names: 'exlude'; 'exclude' for '-exclude' typed with one dash. */
+    readonly word: string | undefined,
+  ) {
+    const usage = usageError(`unknown option: ${shown}`);
+    super(usage.code, usage.exitCode, usage.message, { usage: true });
+  }
+}
+
 export interface ParsedArgs {
   positionals: string[];
   /** The first problem found, if any. */
@@ -41,7 +58,7 @@ export function parseArgs<T>(argv: readonly string[], specs: readonly OptionSpec
       const name = arg.slice(2, eq < 0 ? undefined : eq);
       const spec = byLong.get(name);
       if (!spec) {
-        fail(`unknown option: --${name}`);
+        error ??= new UnknownOptionError(`--${name}`, name);
       } else if (!spec.value) {
         if (eq >= 0) fail(`option does not take an argument: --${name}`);
         else apply(spec, undefined);
@@ -59,7 +76,9 @@ export function parseArgs<T>(argv: readonly string[], specs: readonly OptionSpec
       for (let j = 1; j < arg.length; j++) {
         const spec = byShort.get(arg[j]);
         if (!spec) {
-          fail(`unknown option: -${arg[j]}`);
+          // '-exclude': a long option typed with one dash, most likely.
+          const word = j === 1 && arg.length > 2 ? arg.slice(1).split('=')[0] : undefined;
+          error ??= new UnknownOptionError(arg, word); // the whole cluster, as popt shows it
           break;
         }
         if (!spec.value) {

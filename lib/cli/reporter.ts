@@ -15,6 +15,8 @@ export interface ReporterMode {
 export class Reporter {
   /** Set once the command's output is known to be stdout. */
   dataOnStdout = false;
+  /** The help a usage error points to: the command's, once it is known. */
+  helpTopic?: string;
 
   constructor(
     private readonly io: CliIO,
@@ -45,7 +47,7 @@ export class Reporter {
     if (this.mode.verbose && failure.detail) {
       for (const l of failure.detail.split(/;\s*|\n/)) if (l) this.io.stderr.write(`${l}\n`);
     }
-    if (failure.usage) this.io.stderr.write(`Try '${PROGRAM} --help' for more information.\n`);
+    if (failure.usage) this.io.stderr.write(`Try '${PROGRAM} ${this.helpTopic ? `${this.helpTopic} ` : ''}--help' for more information.\n`);
   }
 
   /** A problem that did not stop the command (a skipped file): stderr, or only the JSON summary with --json. */

@@ -1,8 +1,10 @@
 // `signature [BASIS [SIGNATURE]]`: the block signature of BASIS.
 import { signature } from '../operations';
 import { resolveSignatureParams } from '../signature-params';
-import { jobOptions } from './cli-options';
-import { Command, CommandContext, CommandOutcome } from './command';
+import { BLOCK_SIZE, FORCE, HASH, INPUT_SIZE, OUTPUT_SIZE, ROLLSUM, STATISTICS, SUM_SIZE, jobOptions } from './cli-options';
+import { Command, CommandContext, CommandOutcome, RDIFF_COMMANDS } from './command';
+import { EXIT_HELP } from './exit-statuses';
+import { describedAs } from './option-spec';
 import { openInput } from './input-source';
 import { OpenStreams } from './open-streams';
 import { openOutput } from './output-target';
@@ -52,10 +54,38 @@ async function runSignature(context: CommandContext): Promise<CommandOutcome> {
 export const signatureCommand: Command = {
   name: 'signature',
   synopsis: '[BASIS [SIGNATURE]]',
-  description: 'Write the signature of BASIS',
+  summary: 'Write the signature of BASIS',
+  description: [
+    "The block signature of BASIS, byte for byte what rdiff writes. BASIS and SIGNATURE default to stdin and stdout ('-' names them too). " +
+      'SIGNATURE is written under a temporary name and renamed when complete; an existing one is kept unless -f.',
+  ],
+  group: RDIFF_COMMANDS,
   acceptsPrefix: true,
   minArgs: 0,
   maxArgs: 2,
   outputArg: 1,
+  options: [
+    HASH,
+    ROLLSUM,
+    describedAs(BLOCK_SIZE, "Signature block size; 0 picks it from BASIS's size as rdiff does (2048 when the size is unknown)", '0'),
+    SUM_SIZE,
+    FORCE,
+    STATISTICS,
+    INPUT_SIZE,
+    OUTPUT_SIZE,
+  ],
+  examples: [
+    { what: 'The signature of old.bin', line: 'librsync signature old.bin old.sig' },
+    { what: 'One that rdiff before librsync 2.2 reads too (no RabinKarp)', line: 'librsync signature -R rollsum old.bin old.sig' },
+  ],
+  exitStatuses: [
+    EXIT_HELP.success,
+    EXIT_HELP.rdiffIo,
+    EXIT_HELP.usage,
+    EXIT_HELP.internal,
+    { status: '108', meaning: 'bad parameter: -b or -S out of range for the hash' },
+    EXIT_HELP.interrupted,
+    EXIT_HELP.brokenPipe,
+  ],
   run: runSignature,
 };
