@@ -13,7 +13,7 @@ import { runCli } from './support/cli';
 import { scratchDir } from './support/files';
 
 const ROOT = join(__dirname, '..');
-const ALL = 'signature, delta, patch, backup, restore, list, verify, prune or help';
+const ALL = 'signature, delta, patch, backup, restore, list, verify, prune, cat, diff or help';
 
 // The CLI runs from dist/: a stale build would test old code.
 beforeAll(() => {
@@ -150,7 +150,11 @@ describe('librsync help', () => {
     expect(result.status).toBe(101);
     expect(result.stderr).toBe("librsync: unknown option: --exlude (did you mean --exclude?)\nTry 'librsync backup --help' for more information.\n");
     expect(cli('restore', 'store', 'out', '--over').stderr).toContain('unknown option: --over (did you mean --overwrite?)');
-    expect(cli('--keep', '2', 'prune', 'store').stderr).toContain('unknown option: --keep (did you mean --keep-chains?)');
+    expect(cli('--keep-dialy', '2', 'prune', 'store').stderr).toContain('unknown option: --keep-dialy (did you mean --keep-daily?)');
+    // A prefix of several options names them all.
+    expect(cli('prune', 'store', '--keep', '2').stderr).toContain(
+      'unknown option: --keep (did you mean one of --keep-last, --keep-hourly, --keep-daily, --keep-weekly, --keep-monthly, --keep-yearly, --keep-within or --keep-chains?)',
+    );
     expect(cli('backup', 'src', 'store', '-exclude', 'x').stderr).toContain('unknown option: -exclude (did you mean --exclude?)');
     // Nothing close: no guess.
     expect(cli('backup', 'src', 'store', '--frobnicate').stderr).toBe("librsync: unknown option: --frobnicate\nTry 'librsync backup --help' for more information.\n");

@@ -19,8 +19,8 @@ export interface DiffOptions extends EngineOptions {
   /** The older backup (or any: the order only decides what is "added" and what "removed"). */
   from: BackupChoice;
   to: BackupChoice;
-  /** Each difference as it is found (the result keeps only the first 1000). */
-  onDifference?: (d: BackupDifference) => void;
+  /** Each difference as it is found (the result keeps only the first 1000); a promise returned holds the walk back (a slow stdout). */
+  onDifference?: (d: BackupDifference) => void | Promise<void>;
 }
 
 export interface BackupDifference {
@@ -89,11 +89,11 @@ export async function diff(storeArgument: StoreArgument, options: DiffOptions): 
       sizeChange: 0,
       differences: [],
     };
-    const report = (d: BackupDifference): void => {
+    const report = async (d: BackupDifference): Promise<void> => {
       result[d.change]++;
       result.sizeChange += (d.sizeAfter ?? 0) - (d.sizeBefore ?? 0);
       if (result.differences.length < MAX_KEPT) result.differences.push(d);
-      options.onDifference?.(d);
+      await options.onDifference?.(d);
     };
     const older = present(store, manifestKey(name, from.chain.chain, from.backup.id));
     const newer = present(store, manifestKey(name, to.chain.chain, to.backup.id));
@@ -110,7 +110,7 @@ export async function diff(storeArgument: StoreArgument, options: DiffOptions): 
 async function merge(
   older: AsyncGenerator<ManifestEntry>,
   newer: AsyncGenerator<ManifestEntry>,
-  report: (d: BackupDifference) => void,
+  report: (d: BackupDifference) => Promise<void>,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   let a = (await older.next()).value as ManifestEntry | undefined;
@@ -119,14 +119,14 @@ async function merge(
     signal?.throwIfAborted();
     const order = !a ? 1 : !b ? -1 : comparePaths(a.path, b.path);
     if (order < 0) {
-      report({ path: a!.path, change: 'removed', type: a!.type, sizeBefore: size(a!) });
+      await report({ path: a!.path, change: 'removed', type: a!.type, sizeBefore: size(a!) });
       a = (await older.next()).value;
     } else if (order > 0) {
-      report({ path: b!.path, change: 'added', type: b!.type, sizeAfter: size(b!) });
+      await report({ path: b!.path, change: 'added', type: b!.type, sizeAfter: size(b!) });
       b = (await newer.next()).value;
     } else {
       const fields = fieldsThatDiffer(a!, b!);
-      if (fields.length) report({ path: b!.path, change: 'modified', type: b!.type, fields, sizeBefore: size(a!), sizeAfter: size(b!) });
+      if (fields.length) await report({ path: b!.path, change: 'modified', type: b!.type, fields, sizeBefore: size(a!), sizeAfter: size(b!) });
       a = (await older.next()).value;
       b = (await newer.next()).value;
     }

@@ -2,7 +2,20 @@
 import { backup, BackupResult } from '../backup/backup';
 import { BLOCK_SIZE } from './cli-options';
 import { BACKUP_COMMANDS, CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
-import { ALWAYS_LEVEL, EXCLUDE, EXIT_WARNINGS, LEVEL, MAX_LEVEL, NAME, RESTART_AFTER } from './command-options';
+import {
+  ALWAYS_LEVEL,
+  EXCLUDE,
+  EXCLUDE_CACHES,
+  EXCLUDE_FILE,
+  EXCLUDE_IF_PRESENT,
+  EXIT_WARNINGS,
+  LEVEL,
+  MAX_LEVEL,
+  NAME,
+  ONE_FILE_SYSTEM,
+  RESTART_AFTER,
+} from './command-options';
+import { readExcludeFile } from './exclude-file';
 import { runEngine } from './engine-progress';
 import { EXIT_HELP } from './exit-statuses';
 import { formatBytes } from './human-units';
@@ -33,6 +46,8 @@ export function backupSummary(r: BackupResult): string[] {
 async function runBackup(context: CommandContext): Promise<CommandOutcome> {
   const [source, store] = context.args;
   const { values, options } = context;
+  const fromFiles: string[] = [];
+  for (const file of values.excludeFiles) fromFiles.push(...(await readExcludeFile(file)));
   const result = await runEngine(context, 'backup', (common) =>
     backup(source, store, {
       ...common,
@@ -43,7 +58,9 @@ async function runBackup(context: CommandContext): Promise<CommandOutcome> {
       restartAfterDays: values.restartAfterDays,
       // -b / --block-size is the shared option; 0 (unset) means the chain's own.
       blockSize: options.blockLength === 0 ? undefined : options.blockLength,
-      exclude: values.exclude,
+      exclude: [...values.exclude, ...fromFiles],
+      excludeIfPresent: values.excludeIfPresent,
+      oneFileSystem: values.oneFileSystem,
     }),
   );
   return reportOutcome(context, backupSummary(result), { ...result, ...storedSizes(result) }, result.counts.warnings > 0 ? EXIT_WARNINGS : 0);
@@ -71,11 +88,17 @@ export const backupCommand = ownCommand({
     RESTART_AFTER,
     describedAs(BLOCK_SIZE, 'Block size of a new chain; a different one starts a new chain', "65536; later levels: the chain's own"),
     EXCLUDE,
+    EXCLUDE_FILE,
+    EXCLUDE_IF_PRESENT,
+    EXCLUDE_CACHES,
+    ONE_FILE_SYSTEM,
   ],
   examples: [
     { what: 'The next level of /srv/data (level 0 the first time)', line: 'librsync backup /srv/data /backups' },
     { what: 'Start a new chain after level 6, leaving out temporary files', line: "librsync backup /srv/data /backups --max-level 6 --exclude '*.tmp'" },
     { what: 'Start a new chain now, with a JSON summary', line: 'librsync backup /srv/data /backups --level 0 --json' },
+    { what: 'The root file system alone, without caches or directories marked .nobackup', line: 'librsync backup / /mnt/backups --one-file-system --exclude-caches --exclude-if-present .nobackup' },
+    { what: 'Exclude patterns kept in a file', line: 'librsync backup /home /backups --exclude-file /etc/librsync/excludes' },
   ],
   exitStatuses: [
     EXIT_HELP.success,

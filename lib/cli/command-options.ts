@@ -25,10 +25,22 @@ export interface CommandValues {
   keepChains?: number;
   olderThan?: string;
   dryRun: boolean;
+  /** Files of --exclude patterns (read when the backup starts). */
+  excludeFiles: string[];
+  excludeIfPresent: string[];
+  oneFileSystem: boolean;
+  keepGoing: boolean;
+  keepLast?: number;
+  keepHourly?: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+  keepMonthly?: number;
+  keepYearly?: number;
+  keepWithin?: string;
 }
 
 export function defaultCommandValues(): CommandValues {
-  return { exclude: [], paths: [], overwrite: false, files: false, dryRun: false };
+  return { exclude: [], paths: [], overwrite: false, files: false, dryRun: false, excludeFiles: [], excludeIfPresent: [], oneFileSystem: false, keepGoing: false };
 }
 
 const GROUP = 'Backup options';
@@ -98,6 +110,28 @@ export const OLDER_THAN = valued('older-than', 'TIME', 'Remove chains whose newe
   v.olderThan = s;
 });
 export const DRY_RUN = flag('dry-run', 'Say what would be removed; remove nothing', (v) => (v.dryRun = true));
+
+export const EXCLUDE_FILE = repeatable('exclude-file', 'FILE', "Read --exclude patterns from FILE, one a line ('#' starts a comment)", (v, s) => v.excludeFiles.push(s));
+export const EXCLUDE_IF_PRESENT = repeatable(
+  'exclude-if-present',
+  'NAME[:HEADER]',
+  'Leave out a directory holding a file NAME (with :HEADER, only one that starts with HEADER); never SOURCE itself',
+  (v, s) => v.excludeIfPresent.push(s),
+);
+/** The cache directory tag's signature (https://bford.info/cachedir/): a CACHEDIR.TAG file starts with it. */
+export const CACHEDIR_TAG = 'CACHEDIR.TAG:Signature: 8a477f597d28d172789f06886806bc55';
+export const EXCLUDE_CACHES = flag('exclude-caches', 'Leave out cache directories, marked by a CACHEDIR.TAG file with its signature', (v) => v.excludeIfPresent.push(CACHEDIR_TAG));
+export const ONE_FILE_SYSTEM = flag('one-file-system', "Stay on SOURCE's file system: mount points below it are kept, empty", (v) => (v.oneFileSystem = true));
+export const KEEP_GOING = flag('keep-going', 'Restore every file that can be: skip (never write) and list files whose stored data is damaged; exit 106 if any', (v) => {
+  v.keepGoing = true;
+});
+export const KEEP_LAST = valued('keep-last', 'N', 'Keep the N newest backups', (v, s) => (v.keepLast = count(s, '--keep-last')));
+export const KEEP_HOURLY = valued('keep-hourly', 'N', 'For each of the last N hours with backups, keep its newest', (v, s) => (v.keepHourly = count(s, '--keep-hourly')));
+export const KEEP_DAILY = valued('keep-daily', 'N', 'For each of the last N days with backups, keep its newest', (v, s) => (v.keepDaily = count(s, '--keep-daily')));
+export const KEEP_WEEKLY = valued('keep-weekly', 'N', 'For each of the last N ISO weeks with backups, keep its newest', (v, s) => (v.keepWeekly = count(s, '--keep-weekly')));
+export const KEEP_MONTHLY = valued('keep-monthly', 'N', 'For each of the last N months with backups, keep its newest', (v, s) => (v.keepMonthly = count(s, '--keep-monthly')));
+export const KEEP_YEARLY = valued('keep-yearly', 'N', 'For each of the last N years with backups, keep its newest', (v, s) => (v.keepYearly = count(s, '--keep-yearly')));
+export const KEEP_WITHIN = valued('keep-within', 'TIME', 'Keep every backup taken since TIME (an age: 30d, 12h, 2w; or a date)', (v, s) => (v.keepWithin = s));
 
 /** --backup, --level and --at each pick one backup: at most one of them (the ones a command takes). */
 export function checkOneBackupChoice(values: CommandValues): void {

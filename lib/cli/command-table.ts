@@ -3,7 +3,9 @@
 // (synopsis, options, examples, exit statuses) and one line here.
 import { Command } from './command';
 import { backupCommand } from './backup-command';
+import { catCommand } from './cat-command';
 import { deltaCommand } from './delta-command';
+import { diffCommand } from './diff-command';
 import { helpCommand } from './help-command';
 import { listCommand } from './list-command';
 import { patchCommand } from './patch-command';
@@ -21,5 +23,7 @@ export const COMMANDS: readonly Command[] = [
   listCommand,
   verifyCommand,
   pruneCommand,
+  catCommand,
+  diffCommand,
   helpCommand,
 ];

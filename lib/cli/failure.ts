@@ -13,6 +13,8 @@ export interface Failure {
   /** librsync's own trace lines, shown with -v. */
   detail?: string;
   usage?: boolean;
+  /** What the command found before it failed (verify's problems, restore's files not restored): beside the error in --json. */
+  report?: Record<string, unknown>;
 }
 
 interface SystemError extends Error {
@@ -55,7 +57,8 @@ export function describeFailure(err: unknown): Failure {
     return { code: err.code, message: err.message, exitCode: err.exitCode, systemCode: err.systemCode, usage: err.usage };
   }
   if (err instanceof LibrsyncError) {
-    return { code: err.code, message: err.message, exitCode: err.result, detail: err.detail };
+    const report = (err as { report?: Record<string, unknown> }).report;
+    return { code: err.code, message: err.message, exitCode: err.result, detail: err.detail, ...(report ? { report } : {}) };
   }
   if (isSystemError(err)) return systemFailure(err);
   const message = err instanceof Error ? err.message : String(err);

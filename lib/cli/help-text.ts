@@ -12,8 +12,8 @@ import { PROGRAM } from './reporter';
 
 /** Help is wrapped to fit a classic terminal. */
 export const HELP_WIDTH = 80;
-/** The widest first column before its text moves to the next line. */
-const MAX_LABEL_WIDTH = 30;
+/** The widest label kept beside its text; a wider one goes on a line of its own and does not widen the column. */
+const MAX_LABEL_WIDTH = 24;
 
 /** Words of `text` in lines of at most `width` characters (a longer word gets a line of its own). */
 export function wrap(text: string, width: number): string[] {
@@ -44,8 +44,8 @@ interface Section {
  */
 function sections(list: readonly Section[]): string[] {
   const shown = list.filter((s) => s.rows.length > 0);
-  const widest = Math.max(...shown.flatMap((s) => s.rows.map(([label]) => label.length)));
-  const labelWidth = Math.min(MAX_LABEL_WIDTH, widest) + 2;
+  const fitting = shown.flatMap((s) => s.rows.map(([label]) => label.length)).filter((n) => n <= MAX_LABEL_WIDTH);
+  const labelWidth = Math.max(0, ...fitting) + 2;
   const indent = '  ';
   const pad = ' '.repeat(indent.length + labelWidth);
   const out: string[] = [];

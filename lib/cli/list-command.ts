@@ -1,8 +1,8 @@
 // `list STORE`: chains, backups (by the ID --backup takes), levels, times,
 // file counts and stored bytes; with --files, the entries of one backup
 // (streamed; with --json one JSON object per entry, then the summary).
-import { Writable } from 'node:stream';
 import { list, listFiles } from '../backup/list';
+import { drained } from '../backup/stream-waits';
 import { ManifestEntry } from '../backup/manifest';
 import { BACKUP_COMMANDS, CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
 import { usageError } from './cli-error';
@@ -28,23 +28,6 @@ function fileLine(e: ManifestEntry): string {
   return `${e.type.padEnd(7)} ${mode} ${size} ${isoNanoseconds(e.mtimeNs!)} ${e.path === '' ? '.' : e.path}${extra}`;
 }
 
-/** Resolves when `stream` drained; rejects if it fails or closes first (a reader that went away). */
-function drained(stream: Writable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error): void => {
-      stream.off('drain', onDrain);
-      stream.off('error', done);
-      stream.off('close', onClose);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onDrain = (): void => done();
-    const onClose = (): void => done(new Error('stdout closed'));
-    stream.on('drain', onDrain);
-    stream.on('error', done);
-    stream.on('close', onClose);
-  });
-}
 
 async function runList(context: CommandContext): Promise<CommandOutcome> {
   const [store] = context.args;

@@ -28,7 +28,7 @@ export function nearestNames(word: string, names: readonly string[]): string[] {
   let best = Infinity;
   let found: string[] = [];
   for (const name of names) {
-    const distance = name.startsWith(typed) && typed.length >= 2 ? 0.5 : editDistance(typed, name);
+    const distance = name === typed ? 0 : name.startsWith(typed) && typed.length >= 2 ? 0.5 : editDistance(typed, name);
     if (distance > tolerance(typed.length)) continue;
     if (distance < best) [best, found] = [distance, [name]];
     else if (distance === best && !found.includes(name)) found.push(name);
@@ -36,11 +36,11 @@ export function nearestNames(word: string, names: readonly string[]): string[] {
   return found;
 }
 
-/** " (did you mean restore?)", " (did you mean --keep-chains or --keep?)", or ''. */
+/** " (did you mean restore?)", " (did you mean one of --keep-last, --keep-daily or --keep-chains?)", or ''. */
 export function didYouMean(word: string, names: readonly string[], show: (name: string) => string = (n) => n): string {
   const found = nearestNames(word, names);
   if (found.length === 0) return '';
   const shown = found.map(show);
   const list = shown.length === 1 ? shown[0] : `${shown.slice(0, -1).join(', ')} or ${shown[shown.length - 1]}`;
-  return ` (did you mean ${list}?)`;
+  return ` (did you mean ${shown.length > 2 ? 'one of ' : ''}${list}?)`;
 }

@@ -39,8 +39,8 @@ export class Reporter {
 
   failure(failure: Failure): void {
     if (this.mode.json) {
-      const { code, message, exitCode, systemCode, detail } = failure;
-      this.json({ ok: false, error: { code, message, exitCode, systemCode, detail } });
+      const { code, message, exitCode, systemCode, detail, report } = failure;
+      this.json({ ok: false, error: { code, message, exitCode, systemCode, detail }, ...report });
       return;
     }
     this.line(failure.message);

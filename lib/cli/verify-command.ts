@@ -35,7 +35,7 @@ async function runVerify(context: CommandContext): Promise<CommandOutcome> {
     const first = result.problems[0];
     const where = first ? `; first: ${problemPlace(first)}: ${first.message}` : '';
     const error = new LibrsyncError('BACKUP_CORRUPT', `verify found ${counted(result.problems.length, 'problem')}${where}`);
-    Object.assign(error, { problems: result.problems });
+    Object.assign(error, { report: { problems: result.problems } });
     throw error;
   }
   return reportOutcome(context, lines, result, result.differenceCount ? EXIT_DIFFERENCES : 0);
