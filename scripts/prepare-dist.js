@@ -52,7 +52,17 @@ if (leftovers.length > 0) {
 const why = staleness();
 if (why === undefined) {
   console.log('prepare: dist/ is up to date with lib/');
+} else if (!existsSync(join(root, 'node_modules', 'typescript'))) {
+  // `npm install /path/to/clone` runs this in a clone nobody set up.
+  console.error(`prepare: cannot build dist/ (${why}): TypeScript is not installed in ${root}: run \`npm ci\` there first (or ./scripts/setup)`);
+  process.exit(1);
 } else {
   console.log(`prepare: building dist/ (${why})`);
-  execFileSync('npm', ['run', '--silent', 'build:ts'], { cwd: root, stdio: 'inherit' });
+  try {
+    execFileSync('npm', ['run', '--silent', 'build:ts'], { cwd: root, stdio: 'inherit' });
+  } catch (err) {
+    // tsc has printed why; a stack of this script would only hide it.
+    console.error(`prepare: npm run build:ts failed (${err.status ?? err.message})`);
+    process.exit(1);
+  }
 }
