@@ -2,14 +2,22 @@
 // users without a compiler) and must have been built from the native/
 // sources in this tree: a stale prebuild fails here.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeNative } from './support/requirements';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { nativeSourceHash } = require('../scripts/source-hash.js') as { nativeSourceHash: () => string };
 
 const root = join(__dirname, '..');
+const localBuild = join(root, 'build', 'Release', 'node_librsync.node');
+
+/** Fails with the command that makes `file` rather than a confusing mismatch. */
+function requireBuilt(file: string, command: string): void {
+  if (!existsSync(file)) throw new Error(`${file} is missing: run \`${command}\` first (./scripts/setup does every build)`);
+}
 
 function probe(env: NodeJS.ProcessEnv): { path: string; sourceHash: string; signature: string } {
+  requireBuilt(join(root, 'dist', 'index.js'), 'npm run build:ts');
   const script = `
     const gyp = require('node-gyp-build');
     const path = gyp.path(${JSON.stringify(root)});
@@ -37,6 +45,8 @@ describeNative('prebuilds/', () => {
 
   it('computes the same bytes as the local build', () => {
     if (process.platform !== 'linux' || process.arch !== 'x64') return;
+    // Without it node-gyp-build would load the prebuild again.
+    requireBuilt(localBuild, 'npx node-gyp rebuild');
     const prebuilt = probe({ PREBUILDS_ONLY: '1' });
     const local = probe({});
     expect(local.path).not.toBe(prebuilt.path);
