@@ -122,6 +122,17 @@ describeNative('extended attributes in backups', () => {
     expect(readFileSync(join(now, 'f'), 'utf8')).toBe('content of f\n');
   });
 
+  it('keeps the attributes of a single-file SOURCE', async () => {
+    const file = scratch.path('single.txt');
+    writeFileSync(file, 'one file\n');
+    setAttributes(file, { 'user.mime_type': 'text/plain' });
+    const store = scratch.path('single-store');
+    await backup(file, store, { name: 's' });
+    const target = scratch.path('single-out');
+    await restore(store, target, {});
+    expect(attributesOf(join(target, 'single.txt'))[join(target, 'single.txt')]).toEqual({ 'user.mime_type': hex('text/plain') });
+  });
+
   it('lets verify --against report attributes that differ', async () => {
     const src = scratch.path('verify-src');
     const store = scratch.path('verify-store');
