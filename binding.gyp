@@ -9,7 +9,8 @@
         "native/job.cc",
         "native/result_codes.cc",
         "native/signature_set.cc",
-        "native/trace_capture.cc"
+        "native/trace_capture.cc",
+        "native/xattrs.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

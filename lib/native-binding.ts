@@ -28,6 +28,16 @@ export interface NativeBinding {
   maxBlockLength: number;
   /** utimensat: a path's atime and mtime set to `mtimeNs` exactly. */
   setFileTimes(path: string, mtimeNs: bigint, noFollow: boolean, callback: (err: Error | null) => void): void;
+  /** Extended attributes of a path (never followed) or a descriptor; see lib/xattrs.ts. */
+  xattrList(target: string | number, callback: (err: NodeJS.ErrnoException | null, names: Buffer[]) => void): void;
+  xattrGet(target: string | number, name: string | Uint8Array, callback: (err: NodeJS.ErrnoException | null, value: Buffer) => void): void;
+  xattrSet(target: string | number, name: string | Uint8Array, value: Uint8Array, flags: 0 | 1 | 2, callback: (err: NodeJS.ErrnoException | null) => void): void;
+  xattrRemove(target: string | number, name: string | Uint8Array, callback: (err: NodeJS.ErrnoException | null) => void): void;
+  xattrReadAll(
+    target: string | number,
+    maxBytes: number,
+    callback: (err: NodeJS.ErrnoException | null, items: { name: Buffer; value?: Buffer; code?: string; skipped?: true }[]) => void,
+  ): void;
 }
 
 export const packageRoot = join(__dirname, '..');

@@ -10,6 +10,7 @@
 #include "limits.h"
 #include "signature_set.h"
 #include "trace_capture.h"
+#include "xattrs.h"
 
 #ifndef LIBRSYNC_SOURCE_HASH
 #define LIBRSYNC_SOURCE_HASH "unknown"
@@ -31,6 +32,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sourceHash", Napi::String::New(env, LIBRSYNC_SOURCE_HASH));
   exports.Set("maxBlockLength", Napi::Number::New(env, kMaxBlockLength));
   exports.Set("setFileTimes", Napi::Function::New(env, SetFileTimes, "setFileTimes"));
+  exports.Set("xattrList", Napi::Function::New(env, XattrList, "xattrList"));
+  exports.Set("xattrGet", Napi::Function::New(env, XattrGet, "xattrGet"));
+  exports.Set("xattrSet", Napi::Function::New(env, XattrSet, "xattrSet"));
+  exports.Set("xattrRemove", Napi::Function::New(env, XattrRemove, "xattrRemove"));
+  exports.Set("xattrReadAll", Napi::Function::New(env, XattrReadAll, "xattrReadAll"));
   return exports;
 }
 

@@ -12,6 +12,7 @@ import { BUFFERED_MAX_BYTES, CAPTURE_ATTEMPTS, Capture, CaptureMode, UnreadableF
 import { PathMatcher, compileExcludes } from './glob';
 import { LevelPlan, planLevel } from './level-plan';
 import { BackupCounts, ManifestEntry, ManifestHeader, MANIFEST_FORMAT, MANIFEST_VERSION } from './manifest';
+import { EntryXattrs } from './xattr-field';
 import { ManifestReader } from './manifest-reader';
 import { ManifestWriter } from './manifest-writer';
 import { PackWriter } from './pack-writer';
@@ -21,6 +22,7 @@ import { openStoreArgument } from './open-store';
 import { BackupStore, StoreArgument } from './store';
 import { backupId, backupPrefix, chainId, chainPrefix, checkName, manifestKey, parseBackupId } from './store-keys';
 import { WalkedPath, parseMarker, walkSource, walkOptionsOf } from './source-walk';
+import { XattrCapture } from './xattr-capture';
 
 export interface BackupOptions extends EngineOptions {
   /** Default: derived from SOURCE (its name and a digest of its absolute path). */
@@ -120,7 +122,7 @@ export const PATHS_IN_FLIGHT = 8;
 type Prepared = { item: WalkedPath; previous: ManifestEntry | undefined } & (
   | { kind: 'other'; entry: ManifestEntry | undefined }
   | { kind: 'deleted' }
-  | { kind: 'file'; linkKey?: string; capture?: Capture | 'unreadable'; read: boolean }
+  | { kind: 'file'; linkKey?: string; capture?: Capture | 'unreadable'; read: boolean; xattrs?: { found: EntryXattrs | undefined } }
   | { kind: 'link'; linkKey: string; last: boolean }
 );
 
@@ -136,6 +138,8 @@ class BackupRun {
   private readonly linksPending = new Map<string, number>();
   private readonly linkEntries = new Map<string, ManifestEntry>();
   private readonly captureBase;
+  /** Extended attributes (ACLs among them) of each entry, read where its metadata is taken. */
+  private readonly xattrs = new XattrCapture((path, message) => this.warnings.add(path, message));
   private readonly started = performance.now();
   private currentPath = '';
 
@@ -199,7 +203,8 @@ class BackupRun {
       }
       this.linksPending.set(linkKey, Number(stat.nlink) - 1);
     }
-    if (unchanged(previous, stat)) return { item, previous, kind: 'file', linkKey, read: false };
+    // Attributes of a file carried over are read here, several at once, not one by one in manifest order.
+    if (unchanged(previous, stat)) return { item, previous, kind: 'file', linkKey, read: false, xattrs: { found: await this.xattrs.read(path, item.absolute, 'file') } };
     if (stat.size > BigInt(SMALL_FILE_BYTES)) return { item, previous, kind: 'file', linkKey, read: true };
     const capture = await this.capture(item, previous, 'buffered');
     // Grown past the limit since the walk: read in its turn, straight into the packs.
@@ -234,16 +239,16 @@ class BackupRun {
 
   private async describeOther(item: WalkedPath): Promise<ManifestEntry | undefined> {
     const { stat, path } = item;
-    if (stat.isDirectory()) return { ...baseFields(path, stat), type: 'dir' };
+    if (stat.isDirectory()) return this.withXattrs({ ...baseFields(path, stat), type: 'dir' }, item.absolute);
     if (stat.isSymbolicLink()) {
       try {
-        return { ...baseFields(path, stat), type: 'symlink', target: await readlink(item.absolute) };
+        return await this.withXattrs({ ...baseFields(path, stat), type: 'symlink', target: await readlink(item.absolute) }, item.absolute);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw err;
       }
     }
-    if (stat.isFIFO()) return { ...baseFields(path, stat), type: 'fifo' };
+    if (stat.isFIFO()) return this.withXattrs({ ...baseFields(path, stat), type: 'fifo' }, item.absolute);
     this.warnings.add(path, `skipped: ${stat.isSocket() ? 'a socket' : 'a device file'} cannot be backed up`);
     return undefined;
   }
@@ -285,8 +290,9 @@ class BackupRun {
   private linkEntry(item: WalkedPath, linkKey: string): ManifestEntry | undefined {
     const first = this.linkEntries.get(linkKey);
     if (!first) return undefined; // the first path vanished before it was read: this one is stored instead
-    const { size, sha256, recipe, signature, ctimeNs, ino } = first;
-    return { ...baseFields(item.path, item.stat), type: 'file', size, sha256, recipe, signature, ctimeNs, ino, linkTo: first.path, hardLinked: true };
+    const { size, sha256, recipe, signature, ctimeNs, ino, xattrs } = first;
+    // One inode, one set of attributes: its first path's.
+    return { ...baseFields(item.path, item.stat), type: 'file', size, sha256, recipe, signature, ctimeNs, ino, linkTo: first.path, hardLinked: true, ...(xattrs && { xattrs }) };
   }
 
   private async fileEntry(p: Prepared & { kind: 'file' }): Promise<ManifestEntry | undefined> {
@@ -311,11 +317,21 @@ class BackupRun {
     }
     entry.ctimeNs ??= item.stat.ctimeNs.toString();
     entry.ino ??= item.stat.ino.toString();
+    // Read for content carried over too: the previous entry may lack them (a backup made without the addon).
+    const xattrs = p.xattrs ? p.xattrs.found : await this.xattrs.read(item.path, item.absolute, 'file');
+    if (xattrs) entry.xattrs = xattrs;
     if (p.linkKey !== undefined) {
       entry.hardLinked = true;
       entry.links = Number(item.stat.nlink);
       this.linkEntries.set(p.linkKey, entry);
     }
+    return entry;
+  }
+
+  /** The entry with the path's extended attributes, when it has any. */
+  private async withXattrs(entry: ManifestEntry, absolute: string): Promise<ManifestEntry> {
+    const xattrs = await this.xattrs.read(entry.path, absolute, entry.type);
+    if (xattrs) entry.xattrs = xattrs;
     return entry;
   }
 

@@ -4,6 +4,7 @@
 // Each entry holds everything needed to restore its path alone.
 import { LibrsyncError } from '../errors';
 import { MAX_BLOCK_LENGTH } from '../signature-params';
+import { EntryXattrs, xattrsProblem } from './xattr-field';
 
 export const MANIFEST_FORMAT = 'librsync-backup-manifest';
 export const MANIFEST_VERSION = 1;
@@ -56,6 +57,8 @@ export interface ManifestEntry {
   links?: number;
   /** The file kept changing while it was read: its next backup reads it again. */
   unstable?: boolean;
+  /** Extended attributes, POSIX ACLs among them: name -> base64 value, sorted by name; absent when there are none. */
+  xattrs?: EntryXattrs;
 }
 
 export interface ManifestHeader {
@@ -184,6 +187,10 @@ export function validateEntry(value: unknown, where: string): ManifestEntry {
   if (!isNs(e.mtimeNs)) bad(`'${e.path}' has a malformed mtime`);
   if ((e.ctimeNs !== undefined && !isNs(e.ctimeNs)) || (e.ino !== undefined && !isDecimal(e.ino))) bad(`'${e.path}' has a malformed ctime or inode`);
   for (const flag of ['read', 'unstable'] as const) if (e[flag] !== undefined && typeof e[flag] !== 'boolean') bad(`'${e.path}' has a malformed '${flag}'`);
+  if (e.xattrs !== undefined) {
+    const problem = xattrsProblem(e.xattrs, e.type);
+    if (problem) bad(`'${e.path}' has malformed extended attributes: ${problem}`);
+  }
   if (e.type === 'symlink') {
     const t = e.target;
     if (typeof t !== 'string' || t === '' || t.includes('\0') || Buffer.byteLength(t) > PATH_MAX) bad(`symlink '${e.path}' has a malformed target`);

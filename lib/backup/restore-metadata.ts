@@ -1,14 +1,19 @@
-// Owner, mode and modification time of a restored path, never through a
-// symlink: the path is opened with O_NOFOLLOW and owner and mode are set on
-// the descriptor, times with utimensat(AT_SYMLINK_NOFOLLOW). A symlink gets
-// its own owner and times and no mode (Linux has no lchmod). Ownership is
-// set only by root (or to oneself); chown comes before chmod because it
-// clears set-id bits. Times come back to the nanosecond through the native
+// Owner, mode, extended attributes (POSIX ACLs among them) and
+// modification time of a restored path, never through a symlink: the path
+// is opened with O_NOFOLLOW and owner, mode and attributes are set on the
+// descriptor, times with utimensat(AT_SYMLINK_NOFOLLOW). A symlink gets its
+// own owner, attributes and times and no mode (Linux has no lchmod).
+// Ownership is set only by root (or to oneself). The order matters: chown
+// clears set-id bits and security.capability, so it comes first; chmod
+// rewrites an ACL's mask, and an ACL rewrites the group bits of the mode,
+// so the attributes come after both; any of them changes ctime, not mtime,
+// which comes last. Times come back to the nanosecond through the native
 // addon, to the microsecond without it (libuv truncates utimes).
 import { constants } from 'node:fs';
 import { FileHandle, chmod, lchown, lstat, open } from 'node:fs/promises';
 import { setFileTimes } from '../file-times';
 import { ManifestEntry } from './manifest';
+import { restoreXattrs } from './restore-xattrs';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -39,6 +44,7 @@ async function setOwner(chown: () => Promise<void>, entry: ManifestEntry, warn: 
 export async function applyMetadata(path: string, entry: ManifestEntry, warn: (message: string) => void): Promise<void> {
   if (entry.type === 'symlink') {
     await setOwner(() => lchown(path, entry.uid!, entry.gid!), entry, warn);
+    await restoreXattrs(path, entry, warn);
   } else {
     let handle: FileHandle | undefined;
     try {
@@ -54,6 +60,7 @@ export async function applyMetadata(path: string, entry: ManifestEntry, warn: (m
         if (found !== entry.type) throw replaced(path, entry, found);
         await setOwner(() => handle!.chown(entry.uid!, entry.gid!), entry, warn);
         await handle.chmod(entry.mode!);
+        await restoreXattrs(handle.fd, entry, warn);
       } finally {
         await handle.close();
       }
@@ -63,6 +70,7 @@ export async function applyMetadata(path: string, entry: ManifestEntry, warn: (m
       if (found !== entry.type) throw replaced(path, entry, found);
       await setOwner(() => lchown(path, entry.uid!, entry.gid!), entry, warn);
       await chmod(path, entry.mode!);
+      await restoreXattrs(path, entry, warn);
     }
   }
   await setFileTimes(path, BigInt(entry.mtimeNs!), { noFollow: true });

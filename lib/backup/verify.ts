@@ -24,6 +24,8 @@ import { openStoreArgument } from './open-store';
 import { BackupStore, StoreArgument } from './store';
 import { checkName, manifestKey } from './store-keys';
 import { WalkedPath, walkOptionsOf, walkSource } from './source-walk';
+import { liveXattrs } from './xattr-capture';
+import { xattrsUnavailableReason } from '../xattrs';
 
 export interface VerifyOptions extends EngineOptions {
   name?: string;
@@ -49,7 +51,7 @@ export interface VerifyProblem {
 export interface Difference {
   path: string;
   change: 'added' | 'deleted' | 'modified';
-  /** For 'modified': what differs (type, size, content, mode, owner, mtime, target). */
+  /** For 'modified': what differs (type, size, content, mode, owner, mtime, target, xattrs). */
   fields?: string[];
 }
 
@@ -218,6 +220,11 @@ async function compare(entry: ManifestEntry, live: WalkedPath): Promise<string[]
   if (Number(s.uid) !== entry.uid || Number(s.gid) !== entry.gid) fields.push('owner');
   if (type !== 'dir' && s.mtimeNs.toString() !== entry.mtimeNs) fields.push('mtime');
   if (type === 'symlink' && (await readlink(live.absolute).catch(() => undefined)) !== entry.target) fields.push('target');
+  if (xattrsUnavailableReason() === undefined) {
+    // As a backup would store them now: the same names, values and order, or nothing for none.
+    const now = await liveXattrs(live.absolute, entry.type).catch(() => undefined);
+    if (JSON.stringify(now?.xattrs) !== JSON.stringify(entry.xattrs)) fields.push('xattrs');
+  }
   if (type === 'file') {
     if (Number(s.size) !== entry.size) fields.push('size', 'content');
     else if ((await fileHash(live.absolute)) !== entry.sha256) fields.push('content');

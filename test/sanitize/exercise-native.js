@@ -23,6 +23,7 @@ const lib = require(path.join(root, 'dist', 'index.js'));
 const backupLib = require(path.join(root, 'dist', 'backup', 'index.js'));
 const { nativeBinding } = require(path.join(root, 'dist', 'native-binding.js'));
 const { setFileTimes } = require(path.join(root, 'dist', 'file-times.js'));
+const xattrLib = require(path.join(root, 'dist', 'xattrs.js'));
 
 const ROUNDS = Math.max(2, Number(process.argv[2] ?? 8));
 const gc = typeof global.gc === 'function' ? global.gc : () => {};
@@ -315,10 +316,67 @@ async function fileTimes(dir, seed) {
   throwsCode(() => native(file, 5, false, () => {}), 'RS_PARAM_ERROR');
 }
 
+// Extended attributes: every call by path and by descriptor, each way it
+// fails, and the arguments refused before any system call.
+async function xattrs(dir, seed) {
+  const { listXattrs, getXattr, setXattr, removeXattr, readXattrs } = xattrLib;
+  const file = path.join(dir, `xattr-${seed}`);
+  fs.writeFileSync(file, 'x');
+  const values = [Buffer.alloc(0), Buffer.from('v'), bytes(1000 + seed, seed)];
+  for (let i = 0; i < values.length; i++) await setXattr(file, `user.n${i}`, values[i]);
+  await setXattr(file, Buffer.from(`user.buffer-name-${seed}`), Buffer.from('b'), 'create');
+  await rejects(setXattr(file, 'user.n1', Buffer.from('again'), 'create'), 'EEXIST');
+  await rejects(setXattr(file, 'user.none', Buffer.from('x'), 'replace'), 'ENODATA');
+  assert.equal((await listXattrs(file)).length, 4);
+  assert.deepEqual(await getXattr(file, 'user.n2'), values[2]);
+  await rejects(getXattr(file, 'user.none'), 'ENODATA');
+  const all = await readXattrs(file);
+  assert.deepEqual(all.map((a) => String(a.name)), [`user.buffer-name-${seed}`, 'user.n0', 'user.n1', 'user.n2']);
+  const bounded = await readXattrs(file, 30);
+  assert.ok(bounded.some((a) => a.skipped));
+  const handle = await fsp.open(file, 'r');
+  try {
+    await setXattr(handle.fd, 'user.fd', Buffer.from('by fd'));
+    assert.deepEqual(await getXattr(handle.fd, 'user.fd'), Buffer.from('by fd'));
+    assert.equal((await listXattrs(handle.fd)).length, 5);
+    assert.equal((await readXattrs(handle.fd)).length, 5);
+    await removeXattr(handle.fd, 'user.fd');
+  } finally {
+    await handle.close();
+  }
+  await removeXattr(file, 'user.n0');
+  await rejects(removeXattr(file, 'user.n0'), 'ENODATA');
+  await rejects(listXattrs(path.join(dir, 'missing', 'file')), 'ENOENT');
+  await rejects(readXattrs(path.join(dir, 'missing', 'file')), 'ENOENT');
+  await rejects(listXattrs(2 ** 31 - 1), 'EBADF');
+  await rejects(setXattr(file, 'nonsense.x', Buffer.from('x')), 'ENOTSUP');
+  const link = path.join(dir, `xattr-link-${seed}`);
+  fs.symlinkSync(file, link);
+  await rejects(setXattr(link, 'user.x', Buffer.from('x')), 'EPERM');
+  const b = nativeBinding();
+  const cb = () => {};
+  throwsCode(() => b.xattrList('', cb), 'RS_PARAM_ERROR');
+  throwsCode(() => b.xattrList(-1, cb), 'RS_PARAM_ERROR');
+  throwsCode(() => b.xattrList({}, cb), 'RS_PARAM_ERROR');
+  throwsCode(() => b.xattrList(file), 'RS_PARAM_ERROR');
+  throwsCode(() => b.xattrGet(file, 'user.' + 'x'.repeat(251), cb), 'RS_PARAM_ERROR');
+  throwsCode(() => b.xattrGet(file, 'a\0b', cb), 'RS_PARAM_ERROR');
+  throwsCode(() => b.xattrSet(file, 'user.a', Buffer.alloc(65537), 0, cb), 'RS_PARAM_ERROR');
+  throwsCode(() => b.xattrSet(file, 'user.a', 'text', 0, cb), 'RS_PARAM_ERROR');
+  throwsCode(() => b.xattrSet(file, 'user.a', Buffer.alloc(1), 7, cb), 'RS_PARAM_ERROR');
+  throwsCode(() => b.xattrRemove(file, 5, cb), 'RS_PARAM_ERROR');
+  throwsCode(() => b.xattrReadAll(file, -1, cb), 'RS_PARAM_ERROR');
+  // Calls dropped in flight: their callbacks still come, nothing is left behind.
+  for (let i = 0; i < 20; i++) b.xattrReadAll(file, 1 << 20, cb);
+}
+
 async function backupRestore(dir, seed) {
   const src = path.join(dir, `tree-${seed}`);
   fs.mkdirSync(path.join(src, 'sub'), { recursive: true });
   for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(src, i % 2 ? 'sub' : '', `f${i}`), bytes(3000 * i + 10, seed + i));
+  // Attributes go through the backup's read-all and the restore's list, set and remove.
+  await xattrLib.setXattr(path.join(src, 'f2'), 'user.kept', bytes(500, seed));
+  await xattrLib.setXattr(path.join(src, 'sub'), 'user.dir', Buffer.from('d'));
   const store = path.join(dir, `store-${seed}`);
   await backupLib.backup(src, store, { blockSize: 1024 });
   fs.appendFileSync(path.join(src, 'f2'), 'more');
@@ -329,6 +387,8 @@ async function backupRestore(dir, seed) {
   for (const f of ['f0', 'f2', 'f4', 'sub/f1', 'sub/f3', 'sub/f5']) {
     assert.deepEqual(fs.readFileSync(path.join(out, f)), fs.readFileSync(path.join(src, f)));
   }
+  assert.deepEqual(await xattrLib.getXattr(path.join(out, 'f2'), 'user.kept'), bytes(500, seed));
+  assert.deepEqual(await xattrLib.getXattr(path.join(out, 'sub'), 'user.dir'), Buffer.from('d'));
   const verified = await backupLib.verify(store);
   assert.ok(verified);
 }
@@ -339,6 +399,7 @@ async function round(seed, dir) {
   await aborts(seed);
   await bindingMisuse();
   await fileTimes(dir, seed);
+  await xattrs(dir, seed);
 }
 
 function runWorker(source, data, terminateAfterMs) {
