@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BackupWarning, backup, listFiles, restore, verify } from '../lib/backup';
+import { BackupWarning, backup, diff, listFiles, restore, verify } from '../lib/backup';
 import { ManifestEntry } from '../lib/backup/manifest';
 import { runCli } from './support/cli';
 import { scratchDir } from './support/files';
@@ -112,6 +112,13 @@ describeNative('extended attributes in backups', () => {
     expect(l1.get('d/inner')).toMatchObject({ read: false, xattrs: { 'user.big': Buffer.alloc(3000, 7).toString('base64') } });
     const level2 = await backup(src, store, { name: 'c' });
     expect(level2.counts.filesRead).toBe(0);
+    // diff names an attribute-only change as such.
+    const changes = await diff(store, { name: 'c', from: { level: 0 }, to: { level: 1 } });
+    expect(changes.differences.filter((d) => d.change === 'modified').map((d) => [d.path, d.fields])).toEqual([
+      ['d', ['xattrs']],
+      ['f', ['xattrs']],
+      ['plain', ['xattrs']],
+    ]);
 
     const old = scratch.path('change-out-0');
     const now = scratch.path('change-out-1');

@@ -28,7 +28,7 @@ export interface BackupDifference {
   change: 'added' | 'removed' | 'modified';
   /** Type in `to` (added, modified) or in `from` (removed). */
   type: string;
-  /** For modified: what differs (type, size, content, mode, owner, mtime, target). */
+  /** For modified: what differs (type, size, content, mode, owner, mtime, target, xattrs). */
   fields?: string[];
   sizeBefore?: number;
   sizeAfter?: number;
@@ -59,6 +59,8 @@ function fieldsThatDiffer(a: ManifestEntry, b: ManifestEntry): string[] {
   if (a.uid !== b.uid || a.gid !== b.gid) fields.push('owner');
   if (a.type !== 'dir' && a.mtimeNs !== b.mtimeNs) fields.push('mtime');
   if (a.type === 'symlink' && a.target !== b.target) fields.push('target');
+  // Both written by xattrsField, whose keys are sorted: equal sets give equal JSON.
+  if (JSON.stringify(a.xattrs) !== JSON.stringify(b.xattrs)) fields.push('xattrs');
   return fields;
 }
 

@@ -62,7 +62,7 @@ export const diffCommand = ownCommand({
   summary: 'List what changed between two backups (added, removed, modified)',
   description: [
     'A and B are backups as list shows them (chain-000001/000002-L2). Only their manifests are read, no data: each path added, removed, or ' +
-      'modified (what differs: type, size, content, mode, owner, mtime, target) from A to B, one line each ("+", "-", "M"), then a summary line. ' +
+      'modified (what differs: type, size, content, mode, owner, mtime, target, xattrs) from A to B, one line each ("+", "-", "M"), then a summary line. ' +
       'With --json, one JSON object a difference, then the summary.',
   ],
   group: BACKUP_COMMANDS,
