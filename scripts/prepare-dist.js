@@ -5,6 +5,7 @@
 // (`npm run build:ts`) unless it is up to date. Not unconditionally, because
 // test/package.test.ts packs the package while other suites run the CLI
 // from dist/: rewriting those files under them could break them mid-run.
+// Everything it says goes to stderr, as `npm pack --json` owns stdout.
 const { execFileSync } = require('node:child_process');
 const { existsSync, readdirSync, rmSync, statSync } = require('node:fs');
 const { join, relative } = require('node:path');
@@ -46,20 +47,21 @@ function orphans() {
 const leftovers = orphans();
 if (leftovers.length > 0) {
   // tsc never deletes outputs: start again so they are not packed.
-  console.log(`prepare: ${relative(root, leftovers[0])} has no source in lib/: removing dist/ and building it again`);
+  console.error(`prepare: ${relative(root, leftovers[0])} has no source in lib/: removing dist/ and building it again`);
   rmSync(dist, { recursive: true, force: true });
 }
 const why = staleness();
 if (why === undefined) {
-  console.log('prepare: dist/ is up to date with lib/');
+  console.error('prepare: dist/ is up to date with lib/');
 } else if (!existsSync(join(root, 'node_modules', 'typescript'))) {
   // `npm install /path/to/clone` runs this in a clone nobody set up.
   console.error(`prepare: cannot build dist/ (${why}): TypeScript is not installed in ${root}: run \`npm ci\` there first (or ./scripts/setup)`);
   process.exit(1);
 } else {
-  console.log(`prepare: building dist/ (${why})`);
+  console.error(`prepare: building dist/ (${why})`);
   try {
-    execFileSync('npm', ['run', '--silent', 'build:ts'], { cwd: root, stdio: 'inherit' });
+    // tsc's messages to stderr too: `npm pack --json` prints its JSON on stdout, after this script's output.
+    execFileSync('npm', ['run', '--silent', 'build:ts'], { cwd: root, stdio: ['ignore', 2, 2] });
   } catch (err) {
     // tsc has printed why; a stack of this script would only hide it.
     console.error(`prepare: npm run build:ts failed (${err.status ?? err.message})`);

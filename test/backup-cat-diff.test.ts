@@ -77,7 +77,7 @@ describeNative('cat and diff', () => {
 
   it('diff lists what was added, removed and modified between two backups, from the manifests', async () => {
     const seen: BackupDifference[] = [];
-    const result = await diff(store, { from: { level: 0 }, to: { level: 3 }, onDifference: (d) => seen.push(d) });
+    const result = await diff(store, { from: { level: 0 }, to: { level: 3 }, onDifference: (d) => void seen.push(d) });
     expect(result.differences).toEqual(seen);
     expect(seen.map((d) => [d.change, d.path, d.fields ?? []])).toEqual([
       ['removed', 'gone.txt', []],

@@ -132,7 +132,7 @@ describeNative('backup CLI: --backup CHAIN/ID, stored sizes, counts', () => {
     expect(against.stdout.toString()).toMatch(/\n1 live path differs from the backup\n$/);
     expect(cli('backup', 'one', 'store1', '--level', '0').status).toBe(0);
     const pruned = cli('prune', 'store1', '--keep-chains', '1');
-    expect(pruned.stdout.toString()).toMatch(/^removed \S+\/chain-000001 \(1 backup, [\d.]+ KiB\)\nremoved 1 chain, [\d.]+ KiB; kept 1 chain\n$/);
+    expect(pruned.stdout.toString()).toMatch(/^removed one-[0-9a-f]{8} chain-000001: 1 backup, [\d.]+ KiB\nremoved 1 backup \(1 whole chain\), [\d.]+ KiB; kept 1 backup\n$/);
   });
 
   it('progress counts one file as "1 file"', () => {
