@@ -27,9 +27,9 @@ function checkKey(key: string): void {
 export class LocalDirectoryStore implements BackupStore {
   readonly location: string;
   /** Big packs: few files and fsyncs; a disk gains nothing from smaller ones. */
-  readonly packTargetBytes = PACK_TARGET_BYTES;
+  readonly packTargetBytes: number = PACK_TARGET_BYTES;
   /** A pack's fsync and rename are quick: each finishes before the next starts. */
-  readonly uploadsInFlight = 1;
+  readonly uploadsInFlight: number = 1;
   private readonly dataRoot: string;
 
   constructor(
