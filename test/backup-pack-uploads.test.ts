@@ -108,6 +108,35 @@ describeNative('pack uploads in flight', () => {
     expect(rejections).toEqual([]);
   });
 
+  it('an abort while packs are still uploading closes every one of them: nothing of the run lands later', async () => {
+    const store = new SlowStore(scratch.path(`store-${stores++}`), { packTargetBytes: PACK, uploadsInFlight: 3, finishDelayMs: 300 });
+    const first = await backup(src, store, { name: 'n' });
+    writeSource(3);
+    const stop = new AbortController();
+    let openAtAbort = 0;
+    const run = backup(src, store, {
+      name: 'n',
+      signal: stop.signal,
+      onProgress: () => {
+        // Two packs ended and finishing, a third being filled.
+        if (store.openPackCount >= 3 && !stop.signal.aborted) {
+          openAtAbort = store.openPackCount;
+          stop.abort();
+        }
+      },
+    });
+    try {
+      await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+      expect(openAtAbort).toBe(3);
+      expect(store.openPackCount).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 600)); // past every held-back finish
+      expect(await store.list(`n/${first.chain}`)).toEqual([first.id]);
+      expect(store.finishedPacks.filter((key) => key.includes('/000001-L1/'))).toEqual([]);
+    } finally {
+      writeSource(1);
+    }
+  });
+
   it.each([
     ['uploadsInFlight', 0],
     ['uploadsInFlight', 2.5],

@@ -48,6 +48,11 @@ export class SlowStore extends LocalDirectoryStore {
     this.finishDelayMs = options.finishDelayMs;
   }
 
+  /** Pack writers open right now (being filled, or ended and not yet finished). */
+  get openPackCount(): number {
+    return this.openPacks.size;
+  }
+
   /** Forgets what was recorded so far (one backup's record at a time). */
   resetRecords(): void {
     for (const kind of Object.keys(this.mostOpen)) delete this.mostOpen[kind];
