@@ -15,7 +15,7 @@ import { BackupCounts, ManifestEntry, ManifestHeader, MANIFEST_FORMAT, MANIFEST_
 import { EntryXattrs } from './xattr-field';
 import { ManifestReader } from './manifest-reader';
 import { ManifestWriter } from './manifest-writer';
-import { PackWriter } from './pack-writer';
+import { PackOptions, PackWriter, packOptionsOf } from './pack-writer';
 import { comparePaths } from './path-order';
 import { defaultName } from './selection';
 import { openStoreArgument } from './open-store';
@@ -385,6 +385,7 @@ export async function backup(source: string, storeArgument: StoreArgument, optio
   }
   const name = checkName(options.name ?? defaultName(await canonicalSource(given)));
   for (const marker of options.excludeIfPresent ?? []) parseMarker(marker); // a malformed one is bad input, before anything is written
+  const packOptions = packOptionsOf(store); // so is a store's bad hint
   await store.open({ create: true });
   const excluded = await withoutStore(compileExcludes(options.exclude ?? []), root, store);
   const lock = await store.lock();
@@ -405,7 +406,7 @@ export async function backup(source: string, storeArgument: StoreArgument, optio
       now,
     );
     const chain = plan.newChain ? chainId(Math.max(0, ...chains.map((c) => c.number)) + 1) : plan.chain.chain;
-    return await runBackup({ root, given }, rootStat.isDirectory() ? 'dir' : 'file', store, name, chain, plan, excluded, now, options);
+    return await runBackup({ root, given }, rootStat.isDirectory() ? 'dir' : 'file', store, packOptions, name, chain, plan, excluded, now, options);
   } finally {
     await lock.release();
   }
@@ -415,6 +416,7 @@ async function runBackup(
   { root, given }: { root: string; given: string },
   kind: 'dir' | 'file',
   store: BackupStore,
+  packOptions: PackOptions,
   name: string,
   chain: string,
   plan: LevelPlan,
@@ -452,8 +454,8 @@ async function runBackup(
     name,
     chain,
     plan.blockSize,
-    new PackWriter(store, prefix, id, 'd'),
-    new PackWriter(store, prefix, id, 's'),
+    new PackWriter(store, prefix, id, 'd', packOptions),
+    new PackWriter(store, prefix, id, 's', packOptions),
     parent?.counts.totalBytes,
     signal,
   );
@@ -486,9 +488,9 @@ async function runBackup(
     }
     for (; pending; pending = await nextPrevious()) await gone(pending);
     while (inFlight.length) await run.finish(await inFlight.shift()!);
-    // Commit: every pack durable, then the manifest (temp + fsync + rename), then its name.
-    await run.dataPack.close();
-    await run.signaturePack.close();
+    // Commit: every pack finished (those still uploading too) and durable, then the manifest
+    // (temp + fsync + rename), then its name. A pack that failed fails the backup here at the latest.
+    await Promise.all([run.dataPack.close(), run.signaturePack.close()]);
     await store.sync(prefix);
     const packs = { ...run.dataPack.packs, ...run.signaturePack.packs };
     run.counts.bytesStored = Object.values(packs).reduce((a, b) => a + b, 0);

@@ -9,6 +9,7 @@ import { LibrsyncError, paramError } from '../errors';
 import { FileRangeReader } from './file-range-reader';
 import { takeLockFile } from './lock-file';
 import { READERS_WAIT_MS, awaitNoReaders, takeReaderLock } from './reader-locks';
+import { PACK_TARGET_BYTES } from './pack-writer';
 import { endAndFinish } from './stream-waits';
 import { BackupStore, ByteRange, LockKind, ObjectWriter, StoreLock } from './store';
 
@@ -25,6 +26,10 @@ function checkKey(key: string): void {
 
 export class LocalDirectoryStore implements BackupStore {
   readonly location: string;
+  /** Big packs: few files and fsyncs; a disk gains nothing from smaller ones. */
+  readonly packTargetBytes: number = PACK_TARGET_BYTES;
+  /** A pack's fsync and rename are quick: each finishes before the next starts. */
+  readonly uploadsInFlight: number = 1;
   private readonly dataRoot: string;
 
   constructor(

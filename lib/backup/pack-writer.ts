@@ -4,17 +4,51 @@
 // a tree of 100,000 files to a few store objects and a few fsyncs.
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { paramError } from '../errors';
 import { ObjectRef } from './manifest';
 import { BackupStore, ObjectWriter } from './store';
 import { drained, endAndFinish } from './stream-waits';
 
-/** A pack is closed at the first segment boundary past this size. */
+/** A pack is closed at the first segment boundary past this size (a store's packTargetBytes overrides it). */
 export const PACK_TARGET_BYTES = 256 << 20;
 
+/** How packs are cut and how many may still be finishing: the store's hints, checked. */
+export interface PackOptions {
+  targetBytes: number;
+  uploadsInFlight: number;
+}
+
+/** The store's hints (BackupStore.packTargetBytes, uploadsInFlight) with their defaults; RS_PARAM_ERROR for a bad one. */
+export function packOptionsOf(store: BackupStore): PackOptions {
+  const hint = (name: 'packTargetBytes' | 'uploadsInFlight', fallback: number): number => {
+    const value = store[name];
+    if (value === undefined) return fallback;
+    if (!Number.isSafeInteger(value) || value < 1) throw paramError(`store ${store.location}: ${name} must be a positive integer, not ${String(value)}`);
+    return value;
+  };
+  return { targetBytes: hint('packTargetBytes', PACK_TARGET_BYTES), uploadsInFlight: hint('uploadsInFlight', 1) };
+}
+
+interface OpenPack {
+  name: string;
+  writer: ObjectWriter;
+  size: number;
+}
+
+/** A pack that was ended and is finishing (uploading); `done` never rejects: a failure is kept in `failure`. */
+interface ClosingPack extends OpenPack {
+  done: Promise<void>;
+  failure?: { error: unknown };
+}
+
 export class PackWriter {
-  /** Finished packs and their sizes. */
+  /** Finished packs and their sizes, in pack order (a pack still finishing is not here yet). */
   readonly packs: Record<string, number> = {};
-  private current: { name: string; writer: ObjectWriter; size: number } | undefined;
+  private current: OpenPack | undefined;
+  /** Ended, oldest first, not yet known to have finished. */
+  private readonly closing: ClosingPack[] = [];
+  /** The first pack that failed to finish: it fails the backup at the next segment or at close(). */
+  private failure: { error: unknown } | undefined;
   private count = 0;
   private segmentOpen = false;
 
@@ -25,17 +59,21 @@ export class PackWriter {
     private readonly backupId: string,
     /** 'd' for data, 's' for signatures. */
     private readonly letter: string,
-    private readonly targetBytes = PACK_TARGET_BYTES,
+    private readonly options: PackOptions = packOptionsOf(store),
   ) {}
 
+  /** Bytes of every pack so far: finished, finishing and open. */
   get bytesWritten(): number {
-    return Object.values(this.packs).reduce((a, b) => a + b, 0) + (this.current?.size ?? 0);
+    let total = Object.values(this.packs).reduce((a, b) => a + b, 0) + (this.current?.size ?? 0);
+    for (const pack of this.closing) total += pack.size;
+    return total;
   }
 
   /** A Writable for the next segment; `hashed: false` when the caller knows the digest already. */
   async beginSegment(hashed = true): Promise<PackSegment> {
     if (this.segmentOpen) throw new Error('one segment at a time per pack writer');
-    if (this.current && this.current.size >= this.targetBytes) await this.closeCurrent();
+    this.throwIfFailed();
+    if (this.current && this.current.size >= this.options.targetBytes) await this.closeCurrent();
     if (!this.current) {
       this.count++;
       const name = `${this.letter}${String(this.count).padStart(6, '0')}.pack`;
@@ -50,32 +88,52 @@ export class PackWriter {
     });
   }
 
-  /** Finishes the open pack: all packs are durable under their keys once this resolves. */
+  /** Finishes the open pack and waits for every pack still finishing: all are durable under their keys once this resolves. */
   async close(): Promise<void> {
     await this.closeCurrent();
+    while (this.closing.length) await this.reapOldest();
   }
 
-  /** Drops the open pack (a failed backup). */
+  /** Drops the open pack and those still finishing (a failed backup): resolves once none of their writers can still write. */
   async abandon(): Promise<void> {
-    const open = this.current;
+    const open = [...(this.current ? [this.current] : []), ...this.closing.splice(0)];
     this.current = undefined;
-    if (open) {
-      open.writer.destroy();
-      await open.writer.settled();
-    }
+    for (const pack of open) pack.writer.destroy();
+    await Promise.all(open.map((pack) => pack.writer.settled()));
   }
 
+  /**
+   * Ends the open pack without waiting for it to finish, unless that makes
+   * uploadsInFlight packs open: then the oldest is waited for (with 1, this
+   * pack itself: it finishes before the next one starts).
+   */
   private async closeCurrent(): Promise<void> {
     const open = this.current;
     if (!open) return;
     this.current = undefined;
-    try {
-      await endAndFinish(open.writer);
-    } catch (err) {
+    const closing: ClosingPack = { ...open, done: Promise.resolve() };
+    closing.done = endAndFinish(open.writer).catch(async (error: unknown) => {
       await open.writer.settled();
-      throw err;
-    }
-    this.packs[open.name] = open.size;
+      closing.failure = { error };
+      this.failure ??= { error };
+    });
+    this.closing.push(closing);
+    while (this.closing.length >= this.options.uploadsInFlight) await this.reapOldest();
+  }
+
+  /** Waits for the oldest finishing pack; records it, or throws the first failure of any pack. */
+  private async reapOldest(): Promise<void> {
+    const oldest = this.closing[0];
+    await oldest.done;
+    // abandon() may have taken it meanwhile.
+    if (this.closing[0] === oldest) this.closing.shift();
+    if (oldest.failure) throw oldest.failure.error;
+    this.throwIfFailed();
+    this.packs[oldest.name] = oldest.size;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
   }
 }
 

@@ -45,6 +45,39 @@ export interface BackupStore {
   sync(prefix: string): Promise<void>;
   /** A lock of `kind` (default writer), or BACKUP_LOCKED saying who holds what it conflicts with; locks of dead processes are taken over. */
   lock(kind?: LockKind): Promise<StoreLock>;
+
+  // Hints to the backup engine: how this store wants its objects. Both are
+  // optional (absent: the local store's values); an invalid one fails a
+  // backup with RS_PARAM_ERROR before anything is written.
+
+  /**
+   * A pack (the object many stored files, deltas or signatures share) is
+   * closed at the first segment boundary past this many bytes, so a pack
+   * holds at least this much unless it is the backup's last, and exceeds it
+   * by at most one segment (one file's data or delta, or its signature).
+   * A positive integer; default 256 MiB (PACK_TARGET_BYTES), few objects and
+   * fsyncs on a file system. An object store says about 32 MiB: big enough
+   * that a level of 100,000 small files makes a few dozen objects (requests
+   * are billed, listings come 1000 keys a page), small enough to retry.
+   */
+  readonly packTargetBytes?: number;
+
+  /**
+   * How many pack writers of one kind (data packs, signature packs) may be
+   * open at once: the one being filled and those closed but still
+   * finishing (an upload's last parts, its completion). A full pack is
+   * ended without waiting for it to finish while fewer than this many are
+   * open; at the limit the backup waits for the oldest first. Every one
+   * has finished, and any failure has failed the backup, before the
+   * manifest is written. A positive integer; default 1: each pack is
+   * finished before the next one starts (the local store: an fsync and a
+   * rename are quick, and a disk gains nothing from more). Memory: the
+   * engine keeps none of a pack's bytes once its writer took them, so the
+   * bound is the store's: at most 2 x uploadsInFlight pack writers (plus
+   * the manifest's) are open at once, each buffering what its writeObject()
+   * buffers (its highWaterMark, or its parts in flight).
+   */
+  readonly uploadsInFlight?: number;
 }
 
 /** A store given as a directory path means the local-directory store. */
