@@ -44,7 +44,11 @@ export interface FaultRule {
   name?: string;
   /** One method or several; any when absent. */
   method?: string | readonly string[];
-  /** A string is the exact path (no query); a RegExp is tested on path and query. */
+  /**
+   * A string is the exact path (no query); a RegExp matches the path alone
+   * or the path with its query (the SDK adds `?x-id=GetObject` and the like,
+   * so /\/key$/ must match on the path).
+   */
   path?: string | RegExp;
   /** Only the nth matching request(s), counting from 1 for this rule. */
   nth?: number | readonly number[];
@@ -177,7 +181,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         if (!methods.some((m) => m.toUpperCase() === req.method)) continue;
       }
       if (typeof rule.path === 'string' && rule.path !== path) continue;
-      if (rule.path instanceof RegExp && !rule.path.test(req.url ?? '/')) continue;
+      if (rule.path instanceof RegExp && !rule.path.test(path) && !rule.path.test(req.url ?? '/')) continue;
       const n = ++active.matched;
       if (rule.nth !== undefined) {
         const wanted = typeof rule.nth === 'number' ? [rule.nth] : rule.nth;
