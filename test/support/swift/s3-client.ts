@@ -1,6 +1,8 @@
 // An S3Client configured the way OpenStack Swift's s3api (2.30) needs.
-import { createHash } from 'node:crypto';
 import { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { contentMd5ForDeleteObjects } from '../../../lib/backup/s3-store/content-md5';
+
+export { contentMd5ForDeleteObjects };
 
 export interface S3Endpoint {
   endpoint: string;
@@ -27,31 +29,4 @@ export function s3ClientFor(target: S3Endpoint, overrides: Partial<S3ClientConfi
   });
   contentMd5ForDeleteObjects(client);
   return client;
-}
-
-/**
- * Swift's s3api refuses DeleteObjects without Content-MD5 (400
- * InvalidRequest), and SDKs since 3.729 send a CRC32 instead, whatever
- * requestChecksumCalculation says. This puts the MD5 back, as the SDK's
- * own MD5_FALLBACK.md does, but in the build step's last slot rather than
- * "after flexibleChecksumsMiddleware", which only checksummed commands have
- * (every other command would fail to resolve its stack).
- */
-export function contentMd5ForDeleteObjects(client: S3Client): void {
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const request = args.request as { headers?: Record<string, string>; body?: unknown };
-      const body = request.body;
-      if (context.commandName !== 'DeleteObjectsCommand' || !request.headers || !(typeof body === 'string' || body instanceof Uint8Array)) {
-        return next(args);
-      }
-      for (const name of Object.keys(request.headers)) {
-        const lower = name.toLowerCase();
-        if (lower.startsWith('x-amz-checksum-') || lower.startsWith('x-amz-sdk-checksum-')) delete request.headers[name];
-      }
-      request.headers['content-md5'] = createHash('md5').update(body).digest('base64');
-      return next(args);
-    },
-    { step: 'build', priority: 'low', name: 'contentMd5ForDeleteObjects' },
-  );
 }
