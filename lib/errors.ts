@@ -26,7 +26,10 @@ export type LibrsyncErrorCode =
   | 'BACKUP_LOCKED'
   | 'BACKUP_STORE_INVALID'
   | 'BACKUP_SOURCE_UNSUPPORTED'
-  | 'TARGET_NOT_EMPTY';
+  | 'TARGET_NOT_EMPTY'
+  | 'STORE_UNAVAILABLE'
+  | 'STORE_ACCESS_DENIED'
+  | 'STORE_NOT_FOUND';
 
 /** rs_result values, as returned by librsync and used as rdiff exit codes. */
 export const RS_RESULT = {
@@ -61,6 +64,12 @@ const RESULT_OF_CODE: Record<LibrsyncErrorCode, number> = {
   BACKUP_STORE_INVALID: RS_RESULT.RS_BAD_MAGIC,
   BACKUP_SOURCE_UNSUPPORTED: RS_RESULT.RS_PARAM_ERROR,
   TARGET_NOT_EMPTY: RS_RESULT.RS_IO_ERROR,
+  // An object store that cannot be reached (after retries), refuses our
+  // credentials or has no such bucket: I/O errors, as an unreachable disk,
+  // a permission denied or a missing directory are for a local store.
+  STORE_UNAVAILABLE: RS_RESULT.RS_IO_ERROR,
+  STORE_ACCESS_DENIED: RS_RESULT.RS_IO_ERROR,
+  STORE_NOT_FOUND: RS_RESULT.RS_IO_ERROR,
 };
 
 export interface LibrsyncErrorOptions {

@@ -1,5 +1,6 @@
 // `backup SOURCE STORE`: one new level of SOURCE in STORE.
 import { backup, BackupResult } from '../backup/backup';
+import { S3_OPTIONS, storeArgument } from './store-options';
 import { BLOCK_SIZE } from './cli-options';
 import { BACKUP_COMMANDS, CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
 import {
@@ -44,7 +45,8 @@ export function backupSummary(r: BackupResult): string[] {
 }
 
 async function runBackup(context: CommandContext): Promise<CommandOutcome> {
-  const [source, store] = context.args;
+  const [source, storeName] = context.args;
+  const store = storeArgument(storeName, context.values);
   const { values, options } = context;
   const fromFiles: string[] = [];
   for (const file of values.excludeFiles) fromFiles.push(...(await readExcludeFile(file)));
@@ -92,6 +94,7 @@ export const backupCommand = ownCommand({
     EXCLUDE_IF_PRESENT,
     EXCLUDE_CACHES,
     ONE_FILE_SYSTEM,
+    ...S3_OPTIONS,
   ],
   examples: [
     { what: 'The next level of /srv/data (level 0 the first time)', line: 'librsync backup /srv/data /backups' },

@@ -1,5 +1,6 @@
 // `cat STORE PATH`: one file of a backup on stdout, without restoring.
 import { cat } from '../backup/cat';
+import { S3_OPTIONS, storeArgument } from './store-options';
 import { parseTime } from '../backup/time-spec';
 import { BACKUP_COMMANDS, CommandContext, CommandOutcome, ownCommand } from './command';
 import { AT, BACKUP, LEVEL, NAME, checkOneBackupChoice } from './command-options';
@@ -7,7 +8,8 @@ import { EXIT_HELP } from './exit-statuses';
 import { describedAs } from './option-spec';
 
 async function runCat(context: CommandContext): Promise<CommandOutcome> {
-  const [store, path] = context.args;
+  const [storeName, path] = context.args;
+  const store = storeArgument(storeName, context.values);
   const { values, io } = context;
   checkOneBackupChoice(values);
   const result = await cat(store, path, io.stdout, {
@@ -35,7 +37,7 @@ export const catCommand = ownCommand({
   ],
   group: BACKUP_COMMANDS,
   outputArg: 2,
-  options: [describedAs(NAME, 'Backup name', 'the only name in STORE'), BACKUP, LEVEL, AT],
+  options: [describedAs(NAME, 'Backup name', 'the only name in STORE'), BACKUP, LEVEL, AT, ...S3_OPTIONS],
   examples: [
     { what: 'A file as the newest backup has it', line: 'librsync cat /backups etc/hosts' },
     { what: 'As it was on 20 November, into a file', line: 'librsync cat /backups var/lib/app/db.sqlite --at 2026-11-20 > db.sqlite' },

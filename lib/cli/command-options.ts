@@ -7,6 +7,7 @@ import { parseBackupRef } from '../backup/selection';
 import { usageError } from './cli-error';
 import { parseIntOption } from './numbers';
 import { OptionSpec } from './option-spec';
+import { defaultS3Values, S3CommandValues } from './store-options';
 
 export interface CommandValues {
   name?: string;
@@ -37,10 +38,23 @@ export interface CommandValues {
   keepMonthly?: number;
   keepYearly?: number;
   keepWithin?: string;
+  /** --s3-endpoint and the other S3 options (store-options.ts). */
+  s3: S3CommandValues;
 }
 
 export function defaultCommandValues(): CommandValues {
-  return { exclude: [], paths: [], overwrite: false, files: false, dryRun: false, excludeFiles: [], excludeIfPresent: [], oneFileSystem: false, keepGoing: false };
+  return {
+    exclude: [],
+    paths: [],
+    overwrite: false,
+    files: false,
+    dryRun: false,
+    excludeFiles: [],
+    excludeIfPresent: [],
+    oneFileSystem: false,
+    keepGoing: false,
+    s3: defaultS3Values(),
+  };
 }
 
 const GROUP = 'Backup options';

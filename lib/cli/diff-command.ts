@@ -1,5 +1,6 @@
 // `diff STORE A B`: what changed between two backups, from their manifests.
 import { BackupDifference, diff } from '../backup/diff';
+import { S3_OPTIONS, storeArgument } from './store-options';
 import { parseBackupRef } from '../backup/selection';
 import { drained } from '../backup/stream-waits';
 import { LibrsyncError } from '../errors';
@@ -31,7 +32,8 @@ function ref(text: string, which: string): string {
 }
 
 async function runDiff(context: CommandContext): Promise<CommandOutcome> {
-  const [store, a, b] = context.args;
+  const [storeName, a, b] = context.args;
+  const store = storeArgument(storeName, context.values);
   const { values, io, options } = context;
   const from = ref(a, 'A');
   const to = ref(b, 'B');
@@ -66,7 +68,7 @@ export const diffCommand = ownCommand({
       'With --json, one JSON object a difference, then the summary.',
   ],
   group: BACKUP_COMMANDS,
-  options: [describedAs(NAME, 'Backup name', 'the only name in STORE')],
+  options: [describedAs(NAME, 'Backup name', 'the only name in STORE'), ...S3_OPTIONS],
   examples: [
     { what: 'What changed from the level 0 of a chain to its level 3', line: 'librsync diff /backups chain-000002/000000-L0 chain-000002/000003-L3' },
   ],

@@ -2,6 +2,7 @@
 // file counts and stored bytes; with --files, the entries of one backup
 // (streamed; with --json one JSON object per entry, then the summary).
 import { list, listFiles } from '../backup/list';
+import { S3_OPTIONS, storeArgument } from './store-options';
 import { drained } from '../backup/stream-waits';
 import { ManifestEntry } from '../backup/manifest';
 import { BACKUP_COMMANDS, CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
@@ -30,7 +31,8 @@ function fileLine(e: ManifestEntry): string {
 
 
 async function runList(context: CommandContext): Promise<CommandOutcome> {
-  const [store] = context.args;
+  const [storeName] = context.args;
+  const store = storeArgument(storeName, context.values);
   const { values, options, io } = context;
   if (!values.files) {
     if (values.level !== undefined) throw usageError('list: --level N goes with --files (it picks the backup whose files are listed)');
@@ -82,6 +84,7 @@ export const listCommand = ownCommand({
     FILES,
     describedAs(BACKUP, 'With --files: that backup, as list shows it (chain-000002/000001-L1)'),
     describedAs(LEVEL, 'With --files: the newest backup at level N'),
+    ...S3_OPTIONS,
   ],
   examples: [
     { what: 'Every backup in /backups', line: 'librsync list /backups' },

@@ -1,6 +1,7 @@
 // `prune STORE`: removes what a retention policy does not keep: whole
 // chains, and the newest levels of a chain that no kept backup builds on.
 import { prune, PruneResult } from '../backup/prune';
+import { S3_OPTIONS, storeArgument } from './store-options';
 import { BACKUP_COMMANDS, CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
 import { usageError } from './cli-error';
 import {
@@ -27,7 +28,8 @@ function decisionLines(result: PruneResult): string[] {
 }
 
 async function runPrune(context: CommandContext): Promise<CommandOutcome> {
-  const [store] = context.args;
+  const [storeName] = context.args;
+  const store = storeArgument(storeName, context.values);
   const { values } = context;
   const byBackup = [values.keepLast, values.keepHourly, values.keepDaily, values.keepWeekly, values.keepMonthly, values.keepYearly, values.keepWithin].some((v) => v !== undefined);
   const byChain = [values.keepChains, values.olderThan].filter((v) => v !== undefined).length;
@@ -85,6 +87,7 @@ export const pruneCommand = ownCommand({
     KEEP_CHAINS,
     OLDER_THAN,
     DRY_RUN,
+    ...S3_OPTIONS,
   ],
   examples: [
     { what: 'Keep 7 daily, 5 weekly and 12 monthly backups, and see why each stays or goes', line: 'librsync prune /backups --keep-daily 7 --keep-weekly 5 --keep-monthly 12 --dry-run' },

@@ -1,5 +1,6 @@
 // `restore STORE TARGET`: one backup (or some paths of it) into TARGET.
 import { restore } from '../backup/restore';
+import { S3_OPTIONS, storeArgument } from './store-options';
 import { BACKUP_COMMANDS, CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
 import { AT, BACKUP, EXIT_WARNINGS, KEEP_GOING, LEVEL, NAME, OVERWRITE, PATH, checkOneBackupChoice } from './command-options';
 import { LibrsyncError } from '../errors';
@@ -10,7 +11,8 @@ import { describedAs } from './option-spec';
 import { counted } from './plural';
 
 async function runRestore(context: CommandContext): Promise<CommandOutcome> {
-  const [store, target] = context.args;
+  const [storeName, target] = context.args;
+  const store = storeArgument(storeName, context.values);
   const { values } = context;
   checkOneBackupChoice(values);
   const result = await runEngine(context, 'restore', (common) =>
@@ -67,6 +69,7 @@ export const restoreCommand = ownCommand({
     PATH,
     OVERWRITE,
     KEEP_GOING,
+    ...S3_OPTIONS,
   ],
   examples: [
     { what: 'The newest backup into an empty directory', line: 'librsync restore /backups /tmp/restored' },

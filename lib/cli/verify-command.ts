@@ -3,6 +3,7 @@
 // well, EXIT_DIFFERENCES when only live files differ, the BACKUP_CORRUPT
 // status (106) when the store is damaged.
 import { LibrsyncError } from '../errors';
+import { S3_OPTIONS, storeArgument } from './store-options';
 import { VerifyProblem, verify } from '../backup/verify';
 import { BACKUP_COMMANDS, CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
 import { AGAINST, BACKUP, EXIT_DIFFERENCES, LEVEL, NAME, checkOneBackupChoice } from './command-options';
@@ -18,7 +19,8 @@ function problemPlace(p: VerifyProblem): string {
 }
 
 async function runVerify(context: CommandContext): Promise<CommandOutcome> {
-  const [store] = context.args;
+  const [storeName] = context.args;
+  const store = storeArgument(storeName, context.values);
   const { values, reporter } = context;
   checkOneBackupChoice(values);
   const result = await runEngine(context, 'verify', (common) =>
@@ -57,6 +59,7 @@ export const verifyCommand = ownCommand({
     describedAs(BACKUP, 'Only that backup (as list shows it: chain-000002/000001-L1) and its bases'),
     describedAs(LEVEL, 'Only the newest backup at level N and its bases'),
     AGAINST,
+    ...S3_OPTIONS,
   ],
   examples: [
     { what: 'Every backup in /backups', line: 'librsync verify /backups' },
