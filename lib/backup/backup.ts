@@ -23,6 +23,7 @@ import { BackupStore, StoreArgument } from './store';
 import { backupId, backupPrefix, chainId, chainPrefix, checkName, manifestKey, parseBackupId } from './store-keys';
 import { WalkedPath, parseMarker, walkSource, walkOptionsOf } from './source-walk';
 import { XattrCapture } from './xattr-capture';
+import { whileLocked } from './lock-signal';
 
 export interface BackupOptions extends EngineOptions {
   /** Default: derived from SOURCE (its name and a digest of its absolute path). */
@@ -406,7 +407,7 @@ export async function backup(source: string, storeArgument: StoreArgument, optio
       now,
     );
     const chain = plan.newChain ? chainId(Math.max(0, ...chains.map((c) => c.number)) + 1) : plan.chain.chain;
-    return await runBackup({ root, given }, rootStat.isDirectory() ? 'dir' : 'file', store, packOptions, name, chain, plan, excluded, now, options);
+    return await whileLocked(lock, options, (locked) => runBackup({ root, given }, rootStat.isDirectory() ? 'dir' : 'file', store, packOptions, name, chain, plan, excluded, now, locked));
   } finally {
     await lock.release();
   }
@@ -426,6 +427,15 @@ async function runBackup(
 ): Promise<BackupResult> {
   const id = backupId(plan.sequence, plan.level);
   const prefix = backupPrefix(name, chain, id);
+  // The plan rests on a listing, and an object store's listing may lag
+  // behind (Swift's does): a committed backup it did not show yet would be
+  // overwritten by this one. A HEAD of the manifest is not behind.
+  if ((await store.objectSize(manifestKey(name, chain, id))) !== undefined) {
+    throw new LibrsyncError(
+      'STORE_UNAVAILABLE',
+      `${store.location}: backup ${chain}/${id} of '${name}' exists, but the store's listing does not show it yet (the listing lags behind); nothing was written: try again in a minute`,
+    );
+  }
   const parent: BackupInfo | undefined = plan.newChain ? undefined : plan.parent;
   const header: ManifestHeader = {
     format: MANIFEST_FORMAT,
@@ -495,6 +505,7 @@ async function runBackup(
     const packs = { ...run.dataPack.packs, ...run.signaturePack.packs };
     run.counts.bytesStored = Object.values(packs).reduce((a, b) => a + b, 0);
     run.counts.warnings = run.warnings.count;
+    signal.throwIfAborted(); // the last moment not to commit: a lost lock or the user's abort
     await manifest.finish({ end: true, finished: new Date().toISOString(), counts: run.counts, packs });
     await store.sync(prefix);
   } catch (err) {

@@ -115,6 +115,7 @@ export async function prune(storeArgument: StoreArgument, options: PruneOptions)
         if (result.dryRun) continue;
         // Newest first: an interrupted prune leaves a shorter chain that is still whole.
         for (const b of [...going].reverse()) {
+          lock.lost?.throwIfAborted(); // another prune may be at work now: stop between backups
           await store.remove(manifestKey(name, chain.chain, b.id));
           await store.remove(backupPrefix(name, chain.chain, b.id));
         }

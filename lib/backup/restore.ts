@@ -26,6 +26,7 @@ import { openStoreArgument } from './open-store';
 import { BackupStore, StoreArgument } from './store';
 import { manifestKey } from './store-keys';
 import { parseTime } from './time-spec';
+import { whileLocked } from './lock-signal';
 
 export interface RestoreOptions extends EngineOptions {
   name?: string;
@@ -143,7 +144,7 @@ export async function restore(storeArgument: StoreArgument, target: string, opti
   const lock = await store.lock('reader');
   try {
     if (lock.warning) options.onWarning?.({ path: '', message: lock.warning });
-    return await restoreLocked(store, target, options, roots, at);
+    return await whileLocked(lock, options, (locked) => restoreLocked(store, target, locked, roots, at));
   } finally {
     await lock.release();
   }

@@ -18,6 +18,14 @@ export interface StoreLock {
   release(): Promise<void>;
   /** Set when the lock could only be kept in part (a reader on a read-only store): say so to the user. */
   warning?: string;
+  /**
+   * Aborted (its reason a LibrsyncError) when the lock can no longer be
+   * trusted: another process removed it as stale, or it could not be
+   * refreshed for so long that others may take it over. The holder stops
+   * and commits nothing. Absent for locks that cannot be lost (a local
+   * store's lock of a live process).
+   */
+  lost?: AbortSignal;
 }
 
 /**

@@ -26,6 +26,7 @@ import { checkName, manifestKey } from './store-keys';
 import { WalkedPath, walkOptionsOf, walkSource } from './source-walk';
 import { liveXattrs } from './xattr-capture';
 import { xattrsUnavailableReason } from '../xattrs';
+import { whileLocked } from './lock-signal';
 
 export interface VerifyOptions extends EngineOptions {
   name?: string;
@@ -79,7 +80,7 @@ export async function verify(storeArgument: StoreArgument, options: VerifyOption
   const lock = await store.lock('reader');
   try {
     if (lock.warning) options.onWarning?.({ path: '', message: lock.warning });
-    return await verifyLocked(store, options);
+    return await whileLocked(lock, options, (locked) => verifyLocked(store, locked));
   } finally {
     await lock.release();
   }

@@ -16,10 +16,12 @@ export interface S3StoreOptions {
   region?: string;
   /** Path-style URLs (endpoint/bucket/key); default: on for a custom endpoint, off for Amazon S3. */
   pathStyle?: boolean;
-  /** Requests in flight per upload (parts of a multipart upload). Default 4. */
+  /** Packs uploading at once while the backup goes on (each with up to PARTS_IN_FLIGHT parts in flight). Default 4. */
   concurrency?: number;
-  /** Bytes per part of a multipart upload; objects up to this size go up in one PUT. Default 16 MiB (S3's minimum is 5 MiB). */
+  /** Bytes per part of a multipart upload; objects up to this size go up in one PUT. Default 8 MiB (S3's minimum is 5 MiB). */
   partSize?: number;
+  /** A pack is closed past this many bytes: one object of about this size per pack. Default 16 MiB (restic's pack size). */
+  packTargetBytes?: number;
   /** Attempts per request, the first included (the SDK's standard retry strategy: backoff with jitter). Default 5. */
   maxAttempts?: number;
   /** A request whose connection stays silent this long fails (and is retried). Default 60 s. */
@@ -33,7 +35,18 @@ export interface S3StoreOptions {
 }
 
 export const DEFAULT_S3_CONCURRENCY = 4;
-export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
+/** Parts of one multipart upload in flight: a large file's pack goes up two parts at a time. */
+export const PARTS_IN_FLIGHT = 2;
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+export const DEFAULT_PACK_TARGET_BYTES = 16 * 1024 * 1024;
+/**
+ * What one upload may hold: the parts in flight and the one filling, plus
+ * the writer's and its body stream's 1 MiB buffers. The engine keeps at
+ * most 2 x concurrency pack uploads and a manifest's open at once.
+ */
+export function uploadMemoryBound(partSize: number): number {
+  return partSize * (PARTS_IN_FLIGHT + 1) + (2 << 20);
+}
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const DEFAULT_MAX_ATTEMPTS = 5;
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
@@ -45,6 +58,7 @@ export interface ResolvedS3Options {
   pathStyle: boolean;
   concurrency: number;
   partSize: number;
+  packTargetBytes: number;
   maxAttempts: number;
   idleTimeoutMs: number;
   connectTimeoutMs: number;
@@ -83,6 +97,7 @@ export function resolveS3Options(options: S3StoreOptions = {}, env: NodeJS.Proce
     pathStyle: options.pathStyle ?? endpoint !== undefined,
     concurrency: positiveInteger(options.concurrency, 'concurrency', DEFAULT_S3_CONCURRENCY),
     partSize: positiveInteger(options.partSize, 'partSize', DEFAULT_PART_SIZE, MIN_PART_SIZE),
+    packTargetBytes: positiveInteger(options.packTargetBytes, 'packTargetBytes', DEFAULT_PACK_TARGET_BYTES),
     maxAttempts: positiveInteger(options.maxAttempts, 'maxAttempts', DEFAULT_MAX_ATTEMPTS),
     idleTimeoutMs: positiveInteger(options.idleTimeoutMs, 'idleTimeoutMs', DEFAULT_IDLE_TIMEOUT_MS),
     connectTimeoutMs: positiveInteger(options.connectTimeoutMs, 'connectTimeoutMs', DEFAULT_CONNECT_TIMEOUT_MS),

@@ -122,7 +122,7 @@ export async function takeS3Lock(io: LockObjectIO, kind: LockKind, timing: LockT
       const blocking = others.filter((seen) => !(kind === 'exclusive' && seen.owner.kind === 'reader'));
       if (blocking.length === 0) {
         if (others.length > 0) await awaitReaders(io, key, staleAfterMs, timing.readersWaitMs ?? 30_000);
-        return held(write, drop, refreshMs);
+        return held(io, key, write, drop, refreshMs, staleAfterMs);
       }
       last = blocking[0];
     } catch (err) {
@@ -149,12 +149,38 @@ async function awaitReaders(io: LockObjectIO, ownKey: string, staleAfterMs: numb
   }
 }
 
-function held(write: () => Promise<void>, drop: () => Promise<void>, refreshMs: number): StoreLock {
-  // A failed refresh is tried again at the next tick; the lock goes stale only after several.
-  const timer = setInterval(() => void write().catch(() => undefined), refreshMs);
+/**
+ * A taken lock, rewritten every refreshMs. It is lost, and `lost` aborts,
+ * when its object is gone at a refresh (another taker judged it stale and
+ * removed it) or when no refresh has succeeded for staleAfterMs minus one
+ * refresh period (others may judge it stale any moment now). A failed
+ * refresh is tried again at the next tick.
+ */
+function held(io: LockObjectIO, key: string, write: () => Promise<void>, drop: () => Promise<void>, refreshMs: number, staleAfterMs: number): StoreLock {
+  const lost = new AbortController();
+  let lastRefresh = Date.now();
+  let refreshing = false;
+  const lose = (why: string) => {
+    if (!lost.signal.aborted) lost.abort(new LibrsyncError('BACKUP_LOCKED', `${io.location}: the lock was lost (${why}); stopped, nothing committed`));
+  };
+  const refresh = async () => {
+    if (refreshing || lost.signal.aborted) return;
+    refreshing = true;
+    try {
+      if ((await io.get(key)) === undefined) return lose('another process removed it as stale');
+      await write();
+      lastRefresh = Date.now();
+    } catch {
+      if (Date.now() - lastRefresh > staleAfterMs - refreshMs) lose(`not refreshed for ${Math.round((Date.now() - lastRefresh) / 1000)} s: the store did not answer`);
+    } finally {
+      refreshing = false;
+    }
+  };
+  const timer = setInterval(() => void refresh(), refreshMs);
   timer.unref();
   let released = false;
   return {
+    lost: lost.signal,
     release: async () => {
       if (released) return;
       released = true;

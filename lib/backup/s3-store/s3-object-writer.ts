@@ -2,8 +2,9 @@
 // the upload, which PUTs an object up to partSize in one request and a
 // larger one as a multipart upload, `queueSize` parts in flight. Memory:
 // at most partSize x (queueSize + 1) bytes per writer (the parts in flight
-// and the one filling), 16 MiB x 5 = 80 MiB by default; the body stream's
-// backpressure holds the writer back meanwhile.
+// and the one filling) plus two 1 MiB stream buffers: 8 MiB x 3 + 2 MiB =
+// 26 MiB by default (uploadMemoryBound); the body stream's backpressure
+// holds the writer back meanwhile.
 //
 // The object is visible only complete: a PUT and a CompleteMultipartUpload
 // are atomic. On any failure (or destroy()) the multipart upload is aborted

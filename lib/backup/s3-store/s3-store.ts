@@ -18,7 +18,7 @@ import {
 import { LibrsyncError, paramError } from '../../errors';
 import { STORE_FORMAT, STORE_FORMAT_FILE } from '../local-store';
 import { BackupStore, ByteRange, LockKind, ObjectWriter, StoreLock } from '../store';
-import { createS3Client, ResolvedS3Options, resolveS3Options, S3StoreOptions } from './s3-config';
+import { createS3Client, PARTS_IN_FLIGHT, ResolvedS3Options, resolveS3Options, S3StoreOptions } from './s3-config';
 import { isNoSuchBucket, isNotFound, s3ErrorName, statusOf, storeError } from './s3-errors';
 import { LockObjectIO, LockTiming, takeS3Lock } from './s3-lock';
 import { S3ObjectWriter } from './s3-object-writer';
@@ -53,6 +53,9 @@ export class S3Store implements BackupStore {
   readonly settings: ResolvedS3Options;
   readonly client: S3Client;
   private readonly ownClient: boolean;
+  /** Hints to the engine (BackupStore): object-sized packs, several uploading at once. */
+  readonly packTargetBytes: number;
+  readonly uploadsInFlight: number;
   /** Objects DeleteObjects could not delete in bulk on this server (501): one by one from then on. */
   private singleDeletes = false;
 
@@ -65,6 +68,8 @@ export class S3Store implements BackupStore {
     this.root = where.prefix ? `${where.prefix}/` : '';
     this.settings = resolveS3Options(options);
     this.location = formatS3Url(where) + (this.settings.endpoint ? ` at ${this.settings.endpoint}` : '');
+    this.packTargetBytes = this.settings.packTargetBytes;
+    this.uploadsInFlight = this.settings.concurrency;
     this.client = options.client ?? createS3Client(this.settings);
     this.ownClient = options.client === undefined;
   }
@@ -171,7 +176,7 @@ export class S3Store implements BackupStore {
       bucket: this.bucket,
       key: objectKey,
       partSize: this.settings.partSize,
-      queueSize: this.settings.concurrency,
+      queueSize: PARTS_IN_FLIGHT,
       describe: (err) => this.fail(err, `writing ${key}`),
     });
   }
