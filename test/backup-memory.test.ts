@@ -66,7 +66,12 @@ describeNative('backup memory', () => {
     const large = peakRssMiB(scratch.path('large'), scratch.path('store-large'));
     expect(large.levels).toEqual([0, 1]);
     expect(large.read).toEqual([20_000, 50]);
-    expect(large.peak).toBeLessThan(160);
+    // The 32 MiB old-space cap is what proves memory does not grow per file.
+    // RSS adds what is not V8's: the addon's job buffers, libuv's pool
+    // threads and their malloc arenas, which a loaded machine fragments more
+    // (runs here measure 110-130 MiB idle; 171 and 227 MiB were seen under
+    // CI-like load). This bound catches a leak of the files' data itself.
+    expect(large.peak).toBeLessThan(256);
   });
 
   it('forgets a hard-linked inode once all its paths are backed up, and restored', () => {
