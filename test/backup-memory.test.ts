@@ -69,7 +69,7 @@ describeNative('backup memory', () => {
     // The 32 MiB old-space cap is what proves memory does not grow per file.
     // RSS adds what is not V8's: the addon's job buffers, libuv's pool
     // threads and their malloc arenas, which a loaded machine fragments more
-    // (runs here measure 110-130 MiB idle; 171 and 227 MiB were seen under
+    // (about 95 MiB on an idle machine; 171 and 227 MiB were seen under
     // CI-like load). This bound catches a leak of the files' data itself.
     expect(large.peak).toBeLessThan(256);
   });
