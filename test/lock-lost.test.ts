@@ -77,6 +77,22 @@ describe('a lost S3 lock', () => {
     await lock.release();
   });
 
+  it('a lock whose removal failed on release does not block this process\'s next taker, which removes it', async () => {
+    const io = memoryIO();
+    const timing = { refreshMs: 60_000, staleAfterMs: 600_000, settleMs: 5 };
+    const first = await takeS3Lock(io, 'writer', timing);
+    const [firstKey] = io.objects.keys();
+    io.failing = true; // the DELETE fails through every retry
+    await first.release();
+    io.failing = false;
+    expect([...io.objects.keys()]).toEqual([firstKey]);
+    const second = await takeS3Lock(io, 'writer', timing);
+    expect(io.objects.has(firstKey)).toBe(false);
+    expect(io.objects.size).toBe(1);
+    await second.release();
+    expect(io.objects.size).toBe(0);
+  });
+
   it('keeps a lock whose refreshes succeed, rewriting its time', async () => {
     const io = memoryIO();
     const lock = await takeS3Lock(io, 'reader', { refreshMs: 30, staleAfterMs: 200, settleMs: 5 });

@@ -55,6 +55,12 @@ export function processAlive(pid: number): boolean {
 
 /** Ids of the locks this process holds (several stores, or one store taken twice). */
 export const heldHere = new Set<string>();
+/**
+ * Ids of locks this process released whose object or file it could not
+ * remove (an object store that failed the DELETE): certainly stale, so the
+ * next taker in this process removes them rather than wait for them.
+ */
+export const releasedHere = new Set<string>();
 const myStart = processStartTime(process.pid);
 
 /** A digest of this host's name: names files of owners so they can be judged without reading them. */

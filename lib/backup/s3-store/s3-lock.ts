@@ -20,7 +20,7 @@
 // consistent since 2020) and of Swift's listings but under heavy load.
 import { randomBytes } from 'node:crypto';
 import { LibrsyncError } from '../../errors';
-import { LockKind, LockOwner, UNREADABLE_LOCK_GRACE_MS, describeOwner, heldHere, isLocal, newOwner, ownerGone } from '../lock-owner';
+import { LockKind, LockOwner, UNREADABLE_LOCK_GRACE_MS, describeOwner, heldHere, isLocal, newOwner, ownerGone, releasedHere } from '../lock-owner';
 import { StoreLock } from '../store';
 
 export const LOCK_REFRESH_MS = 5 * 60_000;
@@ -81,9 +81,10 @@ async function liveLocks(io: LockObjectIO, ownKey: string, staleAfterMs: number)
       // damaged: judged by its age below
     }
     const age = Date.now() - (owner ? Date.parse(owner.refreshed) : (lastModified?.getTime() ?? 0));
-    const stale = owner ? age > staleAfterMs || (isLocal(owner) && ownerGone(owner)) : age > UNREADABLE_LOCK_GRACE_MS;
+    const stale = owner ? age > staleAfterMs || releasedHere.has(owner.id) || (isLocal(owner) && ownerGone(owner)) : age > UNREADABLE_LOCK_GRACE_MS;
     if (stale) {
       await io.remove(key);
+      if (owner) releasedHere.delete(owner.id);
       continue;
     }
     // An unreadable lock that is not yet old counts as the strictest kind.
@@ -108,7 +109,8 @@ export async function takeS3Lock(io: LockObjectIO, kind: LockKind, timing: LockT
   const write = () => io.put(key, `${JSON.stringify({ ...owner, refreshed: new Date().toISOString() } satisfies S3LockRecord)}\n`);
   const drop = async () => {
     heldHere.delete(id);
-    await io.remove(key).catch(() => undefined);
+    // The SDK has retried; left behind, the lock is known stale here (releasedHere) and elsewhere after staleAfterMs.
+    await io.remove(key).catch(() => releasedHere.add(id));
   };
 
   let last: SeenLock | undefined;
