@@ -86,6 +86,17 @@ export interface BackupStore {
    * buffers (its highWaterMark, or its parts in flight).
    */
   readonly uploadsInFlight?: number;
+
+  /**
+   * Set by a store where a request costs much more than its bytes (an
+   * object store: a round trip, a signature, a billed GET): the engine then
+   * reads packs in aligned blocks of this many bytes through a small cache
+   * (BlockCacheStore), so that the pieces of neighbouring files, or the
+   * hundreds of signatures a level needs from one small signature pack, come in one
+   * request rather than one each. Absent: every ranged read goes to the
+   * store as it is (a file system has its page cache).
+   */
+  readonly readBlockBytes?: number;
 }
 
 /** A store given as a directory path means the local-directory store. */

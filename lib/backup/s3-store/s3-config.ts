@@ -22,6 +22,8 @@ export interface S3StoreOptions {
   partSize?: number;
   /** A pack is closed past this many bytes: one object of about this size per pack. Default 16 MiB (restic's pack size). */
   packTargetBytes?: number;
+  /** Packs are read in aligned blocks of this size, cached (BlockCacheStore): one GET for neighbouring pieces. Default 4 MiB. */
+  readBlockBytes?: number;
   /** Attempts per request, the first included (the SDK's standard retry strategy: backoff with jitter). Default 5. */
   maxAttempts?: number;
   /** A request whose connection stays silent this long fails (and is retried). Default 60 s. */
@@ -39,6 +41,7 @@ export const DEFAULT_S3_CONCURRENCY = 4;
 export const PARTS_IN_FLIGHT = 2;
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_PACK_TARGET_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_READ_BLOCK_BYTES = 4 * 1024 * 1024;
 /**
  * What one upload may hold: the parts in flight and the one filling, plus
  * the writer's and its body stream's 1 MiB buffers. The engine keeps at
@@ -59,6 +62,7 @@ export interface ResolvedS3Options {
   concurrency: number;
   partSize: number;
   packTargetBytes: number;
+  readBlockBytes: number;
   maxAttempts: number;
   idleTimeoutMs: number;
   connectTimeoutMs: number;
@@ -98,6 +102,7 @@ export function resolveS3Options(options: S3StoreOptions = {}, env: NodeJS.Proce
     concurrency: positiveInteger(options.concurrency, 'concurrency', DEFAULT_S3_CONCURRENCY),
     partSize: positiveInteger(options.partSize, 'partSize', DEFAULT_PART_SIZE, MIN_PART_SIZE),
     packTargetBytes: positiveInteger(options.packTargetBytes, 'packTargetBytes', DEFAULT_PACK_TARGET_BYTES),
+    readBlockBytes: positiveInteger(options.readBlockBytes, 'readBlockBytes', DEFAULT_READ_BLOCK_BYTES),
     maxAttempts: positiveInteger(options.maxAttempts, 'maxAttempts', DEFAULT_MAX_ATTEMPTS),
     idleTimeoutMs: positiveInteger(options.idleTimeoutMs, 'idleTimeoutMs', DEFAULT_IDLE_TIMEOUT_MS),
     connectTimeoutMs: positiveInteger(options.connectTimeoutMs, 'connectTimeoutMs', DEFAULT_CONNECT_TIMEOUT_MS),

@@ -56,6 +56,7 @@ export class S3Store implements BackupStore {
   /** Hints to the engine (BackupStore): object-sized packs, several uploading at once. */
   readonly packTargetBytes: number;
   readonly uploadsInFlight: number;
+  readonly readBlockBytes: number;
   /** Objects DeleteObjects could not delete in bulk on this server (501): one by one from then on. */
   private singleDeletes = false;
 
@@ -70,6 +71,7 @@ export class S3Store implements BackupStore {
     this.location = formatS3Url(where) + (this.settings.endpoint ? ` at ${this.settings.endpoint}` : '');
     this.packTargetBytes = this.settings.packTargetBytes;
     this.uploadsInFlight = this.settings.concurrency;
+    this.readBlockBytes = this.settings.readBlockBytes;
     this.client = options.client ?? createS3Client(this.settings);
     this.ownClient = options.client === undefined;
   }
