@@ -122,6 +122,9 @@ export const STORES: StoreFactory[] = [
         credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
         packTargetBytes: 64 << 10,
         uploadsInFlight: 3,
+        // One taker at a time here: the wait between writing a lock and
+        // listing the others (300 ms, for racing takers) only adds up.
+        lockTiming: { settleMs: 30 },
       });
       const admin = server.s3();
       return {
