@@ -131,16 +131,41 @@ describeWithSwift('S3Store on Swift', () => {
     await store.remove('never-there');
   });
 
-  test('remove deletes in DeleteObjects batches, several of them', async () => {
-    const { store, bucket } = await freshStore({ deleteBatch: 10 });
+  test('listings that come in several pages, and remove in DeleteObjects batches, several of them', async () => {
+    // Pages of 7 keys (S3's are 1000): list, remove and the locks follow continuation tokens.
+    const client = swift.s3();
+    const listings: number[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ListObjectsV2Command') {
+          (args.input as { MaxKeys?: number }).MaxKeys = 7;
+          listings.push(1);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'smallListingPages' },
+    );
+    const { store, bucket } = await freshStore({ deleteBatch: 10, client, lockTiming: { settleMs: 30, readersWaitMs: 300 } });
     const keys = Array.from({ length: 25 }, (_, i) => `team/backups/backups/big/${String(i).padStart(4, '0')}`);
     for (let i = 0; i < keys.length; i += 16) {
       await Promise.all(keys.slice(i, i + 16).map((Key) => admin.send(new PutObjectCommand({ Bucket: bucket, Key, Body: '' }))));
     }
-    expect((await store.list('big')).length).toBe(25);
+    await Promise.all(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].map((d) => admin.send(new PutObjectCommand({ Bucket: bucket, Key: `team/backups/backups/dirs/${d}/x`, Body: '' }))));
+    listings.length = 0;
+    expect(await store.list('big')).toEqual(keys.map((k) => k.slice(k.lastIndexOf('/') + 1)));
+    expect(listings.length).toBe(4);
+    expect(await store.list('dirs')).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']); // prefixes across pages
+    // A reader's lock on the second page of the locks (the first filled with other objects): a prune sees it.
+    for (let i = 0; i < 7; i++) await admin.send(new PutObjectCommand({ Bucket: bucket, Key: `team/backups/locks/!padding-${i}`, Body: '' }));
+    const reader = await store.lock('reader');
+    expect((await rejection(store.lock('exclusive'))).message).toMatch(/is being read by a restore or verify/);
+    await reader.release();
+    await (await store.lock('exclusive')).release();
     await store.remove('big');
     expect(await store.list('big')).toEqual([]);
-    expect(await keysIn(bucket)).toEqual(['team/backups/librsync-backup.json']);
+    await store.remove('dirs');
+    expect(await keysIn(bucket)).toEqual(['team/backups/librsync-backup.json', ...Array.from({ length: 7 }, (_, i) => `team/backups/locks/!padding-${i}`)]);
+    client.destroy();
   });
 
   test('ranged reads: within, to the end, empty; past the end is BACKUP_CORRUPT', async () => {
@@ -205,7 +230,8 @@ describeWithSwift('S3Store on Swift', () => {
     });
 
     test('conflict rules: readers with a writer; exclusive alone, waiting for readers', async () => {
-      const { store } = await freshStore({ lockTiming: { readersWaitMs: 800 } });
+      // The settle wait is for racing takers (the test above); here takers come one at a time.
+      const { store } = await freshStore({ lockTiming: { readersWaitMs: 800, settleMs: 50 } });
       const writer = await store.lock('writer');
       const reader = await store.lock('reader');
       const reader2 = await store.lock('reader');
@@ -222,7 +248,7 @@ describeWithSwift('S3Store on Swift', () => {
     });
 
     test('a stale lock (not refreshed in time, or of a dead process here) is taken over; a held one is refreshed', async () => {
-      const { store, bucket } = await freshStore({ lockTiming: { refreshMs: 200, staleAfterMs: 1500 } });
+      const { store, bucket } = await freshStore({ lockTiming: { refreshMs: 200, staleAfterMs: 1500, settleMs: 50 } });
       const lockKey = 'team/backups/locks/0123456789abcdef.json';
       const old = { id: '0123456789abcdef', pid: 1, host: 'elsewhere', since: new Date(Date.now() - 3600_000).toISOString(), kind: 'writer', refreshed: new Date(Date.now() - 3600_000).toISOString() };
       await admin.send(new PutObjectCommand({ Bucket: bucket, Key: lockKey, Body: JSON.stringify(old) }));
@@ -230,13 +256,13 @@ describeWithSwift('S3Store on Swift', () => {
       expect((await keysIn(bucket)).filter((k) => k.includes('/locks/')).length).toBe(1);
       expect(await keysIn(bucket)).not.toContain(lockKey);
 
-      // Held: refreshed every 200 ms, so never stale for a second taker.
+      // Held: refreshed every 200 ms (three times in 700 ms), so never stale for a second taker.
       const [mine] = (await keysIn(bucket)).filter((k) => k.includes('/locks/'));
       const first = JSON.parse(await (await admin.send(new GetObjectCommand({ Bucket: bucket, Key: mine }))).Body!.transformToString());
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await new Promise((resolve) => setTimeout(resolve, 700));
       const later = JSON.parse(await (await admin.send(new GetObjectCommand({ Bucket: bucket, Key: mine }))).Body!.transformToString());
       expect(Date.parse(later.refreshed)).toBeGreaterThan(Date.parse(first.refreshed));
-      expect((await rejection(storeAt(store.location.split(' ')[0], { lockTiming: { staleAfterMs: 1500 } }).lock('writer'))).code).toBe('BACKUP_LOCKED');
+      expect((await rejection(storeAt(store.location.split(' ')[0], { lockTiming: { staleAfterMs: 1500, settleMs: 50 } }).lock('writer'))).code).toBe('BACKUP_LOCKED');
       await taken.release();
       expect((await keysIn(bucket)).filter((k) => k.includes('/locks/'))).toEqual([]);
     });

@@ -50,6 +50,8 @@ export interface FaultRule {
    * so /\/key$/ must match on the path).
    */
   path?: string | RegExp;
+  /** Only requests whose Range header matches (e.g. /^bytes=1048576-/: the read of one piece of an object). */
+  range?: RegExp;
   /** Only the nth matching request(s), counting from 1 for this rule. */
   nth?: number | readonly number[];
   /** Each matching request faults with this probability, drawn from the proxy's seeded generator. */
@@ -81,6 +83,10 @@ export interface ProxyRecord {
   seq: number;
   method: string;
   url: string;
+  /** The request's Range header (a resumed read names the byte it resumes at). */
+  range?: string;
+  /** The request's If-Match header (a resumed read asks for the same object). */
+  ifMatch?: string;
   /** The rule that faulted this request, if any, and its action. */
   rule?: string;
   fault?: FaultAction['kind'];
@@ -182,6 +188,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       }
       if (typeof rule.path === 'string' && rule.path !== path) continue;
       if (rule.path instanceof RegExp && !rule.path.test(path) && !rule.path.test(req.url ?? '/')) continue;
+      if (rule.range !== undefined && !rule.range.test(req.headers.range ?? '')) continue;
       const n = ++active.matched;
       if (rule.nth !== undefined) {
         const wanted = typeof rule.nth === 'number' ? [rule.nth] : rule.nth;
@@ -221,6 +228,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       seq: records.length + 1,
       method: req.method ?? 'GET',
       url: req.url ?? '/',
+      range: req.headers.range,
+      ifMatch: req.headers['if-match'],
       requestBytes: 0,
       responseBytes: 0,
       outcome: 'in-flight',

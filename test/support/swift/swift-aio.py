@@ -8,7 +8,9 @@
         when a server dies, and (--watch-stdin) when stdin reaches EOF, which
         is how a test process that dies in any way, SIGKILL included, takes
         its Swift with it. Without DIR it makes a temporary one and removes
-        it afterwards.
+        it afterwards: in /dev/shm where that can hold Swift's data (see
+        data_base(); LIBRSYNC_SWIFT_TMPDIR chooses another place), else in
+        $TMPDIR.
     swift-aio.py start DIR [--timeout SECONDS]
         The same in the background; prints the ready line and returns. If a
         Swift already runs in DIR, prints its ready line (idempotent).
@@ -219,6 +221,36 @@ def usable_dir(path):
     return path
 
 
+# Swift fsyncs every object and container update; on a VM's disk that is
+# most of a test's time, and a test's Swift needs no durability. Memory
+# holds what the tests store (each Swift's directory goes when it stops).
+IN_MEMORY = '/dev/shm'
+IN_MEMORY_MIN_FREE = 2 << 30
+
+
+def data_base():
+    """Where a Swift without a DIR keeps its data: $LIBRSYNC_SWIFT_TMPDIR;
+    else /dev/shm where it is a tmpfs with room that keeps Swift's extended
+    attributes (user.* on tmpfs: Linux 6.6 and later); else $TMPDIR."""
+    chosen = os.environ.get('LIBRSYNC_SWIFT_TMPDIR')
+    if chosen:
+        return chosen
+    try:
+        probe = tempfile.mkdtemp(prefix='librsync-swift-probe-', dir=IN_MEMORY)
+    except OSError:
+        return None
+    try:
+        path = os.path.join(probe, 'object')
+        open(path, 'w').close()
+        os.setxattr(path, 'user.swift.metadata', b'x' * 4096)
+        stat = os.statvfs(IN_MEMORY)
+        return IN_MEMORY if stat.f_bavail * stat.f_frsize >= IN_MEMORY_MIN_FREE else None
+    except OSError:
+        return None
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+
+
 def listen_socket():
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -331,7 +363,7 @@ default = yes
 class Instance:
     def __init__(self, directory):
         self.owned = directory is None
-        self.dir = tempfile.mkdtemp(prefix='librsync-swift-') if self.owned else usable_dir(directory)
+        self.dir = tempfile.mkdtemp(prefix='librsync-swift-', dir=data_base()) if self.owned else usable_dir(directory)
         if self.owned:
             open(os.path.join(self.dir, MARKER), 'a').close()
         self.etc = os.path.join(self.dir, 'etc')
