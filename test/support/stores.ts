@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { LocalDirectoryStore } from '../../lib/backup';
-import { S3Store, S3StoreConstructorOptions } from '../../lib/backup/s3-store';
+import { S3Store } from '../../lib/backup/s3-store';
 import { BackupStore } from '../../lib/backup/store';
 import { scratchDir } from './files';
 import { SlowStore } from './slow-store';
@@ -56,24 +56,6 @@ function localLeftovers(root: string): string[] {
   }
 }
 
-/**
- * An S3Store that tells the engine its pack size and uploads in flight
- * (S3Store has no such options yet: it leaves both to the engine's
- * defaults, 256 MiB packs, one at a time), so tests cover many packs,
- * several uploads at once, and multipart uploads with small data.
- */
-export class S3StoreWithPackHints extends S3Store {
-  readonly packTargetBytes: number;
-  readonly uploadsInFlight: number;
-
-  constructor(url: string, options: S3StoreConstructorOptions & { packTargetBytes: number; uploadsInFlight: number }) {
-    const { packTargetBytes, uploadsInFlight, ...storeOptions } = options;
-    super(url, storeOptions);
-    this.packTargetBytes = packTargetBytes;
-    this.uploadsInFlight = uploadsInFlight;
-  }
-}
-
 /** The Swift of this test file (the module registry is per file in jest), or undefined before start(). */
 let swift: SwiftServer | undefined;
 
@@ -117,11 +99,11 @@ export const STORES: StoreFactory[] = [
       const server = swift;
       const bucket = await server.createBucket('engine');
       const url = `s3://${bucket}/suite`;
-      const store = new S3StoreWithPackHints(url, {
+      const store = new S3Store(url, {
         endpoint: server.endpoint,
         credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
         packTargetBytes: 64 << 10,
-        uploadsInFlight: 3,
+        concurrency: 3, // uploads in flight
         // One taker at a time here: the wait between writing a lock and
         // listing the others (300 ms, for racing takers) only adds up.
         lockTiming: { settleMs: 30 },
