@@ -37,14 +37,24 @@ async function listObjects(client, bucket, prefix = '') {
 function usageDelta(before, after) {
   let written = 0;
   let writtenBytes = 0;
+  // Bytes written by kind of object (see kindOf).
+  const kinds = new Map();
   for (const [key, o] of after) {
     const old = before.get(key);
     if (old === undefined || old.size !== o.size || old.etag !== o.etag) {
       written += 1;
       writtenBytes += o.size;
+      kinds.set(kindOf(key), (kinds.get(kindOf(key)) ?? 0) + o.size);
     }
   }
-  return { objects: written, writtenBytes, netBytes: totalBytes(after) - totalBytes(before), objectsAfter: after.size, bytesAfter: totalBytes(after) };
+  return { objects: written, writtenBytes, kinds, netBytes: totalBytes(after) - totalBytes(before), objectsAfter: after.size, bytesAfter: totalBytes(after) };
+}
+
+/** A key's last part with its numbers and ids as * (d000001.pack -> d*.pack); restic's bare ids keep their folder (data/*). */
+function kindOf(key) {
+  const parts = key.split('/');
+  const last = parts[parts.length - 1].replace(/[0-9a-f]{16,}|\d+/g, '*');
+  return last === '*' ? `${parts[0]}/*` : last;
 }
 
 function totalBytes(objects) {

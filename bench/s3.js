@@ -190,6 +190,10 @@ async function main() {
       say(`| ${r.step} | ${r.tool} | ${r.seconds.toFixed(2)} s | ${r.cpuSeconds.toFixed(2)} s | ${r.rssMiB.toFixed(0)} MiB | ${r.usage.objects} | ${mib(r.usage.netBytes)} | ${r.swiftCpuSeconds.toFixed(2)} s | ${q.put}/${q.get}/${q.other} |`);
     }
     say();
+    for (const r of rows.filter((row) => row.step === 'level 1')) {
+      say(`${r.tool} level 1 wrote: ${[...r.usage.kinds].sort((a, b) => b[1] - a[1]).map(([kind, bytes]) => `${kind} ${mib(bytes)}`).join(', ')}`);
+      say();
+    }
     say(`| step | wall librsync / restic (target <= ${WALL_TARGET}) | objects librsync / restic | bytes stored librsync / restic | peak RSS librsync / restic |`);
     say('|---|---|---|---|---|');
     const of = (step, tool) => rows.find((r) => r.step === step && r.tool === tool);
