@@ -63,4 +63,4 @@ function totalBytes(objects) {
   return sum;
 }
 
-module.exports = { s3ClientFor, listObjects, usageDelta, totalBytes };
+module.exports = { s3ClientFor, listObjects, usageDelta, totalBytes, kindOf };

@@ -190,6 +190,13 @@ async function main() {
       say(`| ${r.step} | ${r.tool} | ${r.seconds.toFixed(2)} s | ${r.cpuSeconds.toFixed(2)} s | ${r.rssMiB.toFixed(0)} MiB | ${r.usage.objects} | ${mib(r.usage.netBytes)} | ${r.swiftCpuSeconds.toFixed(2)} s | ${q.put}/${q.get}/${q.other} |`);
     }
     say();
+    say('Requests each step made, from Swift\'s proxy log (count, seconds summed over requests, slowest):');
+    say();
+    for (const r of rows) {
+      const kinds = [...r.requests.byKind].sort((a, b) => b[1].seconds - a[1].seconds).slice(0, 5);
+      say(`- ${r.step}, ${r.tool}: ${kinds.map(([k, q]) => `${k} ${q.count} (${q.seconds.toFixed(2)} s, max ${q.max.toFixed(2)} s)`).join('; ')}`);
+    }
+    say();
     for (const r of rows.filter((row) => row.step === 'level 1')) {
       say(`${r.tool} level 1 wrote: ${[...r.usage.kinds].sort((a, b) => b[1] - a[1]).map(([kind, bytes]) => `${kind} ${mib(bytes)}`).join(', ')}`);
       say();

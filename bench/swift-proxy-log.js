@@ -3,6 +3,7 @@
 // step appended, client-facing ones only (the inner proxy-logging also logs
 // the subrequests s3api, slo and others make, with their source set).
 const fs = require('node:fs');
+const { kindOf } = require('./s3-usage');
 
 class ProxyLog {
   constructor(path) {
@@ -18,9 +19,13 @@ class ProxyLog {
     }
   }
 
-  /** Counts of the client-facing requests logged since `mark`: put, get, other, with bytes in and out and summed seconds. */
+  /**
+   * The client-facing requests logged since `mark`: counts (put, get,
+   * other), bytes in and out, summed seconds, and per method and kind of
+   * object (kindOf of the path) a count and summed seconds, in `byKind`.
+   */
   since(mark) {
-    const counts = { put: 0, get: 0, other: 0, bytesIn: 0, bytesOut: 0, putSeconds: 0, getSeconds: 0 };
+    const counts = { put: 0, get: 0, other: 0, bytesIn: 0, bytesOut: 0, putSeconds: 0, getSeconds: 0, byKind: new Map() };
     const end = this.mark();
     if (end <= mark) return counts;
     const buffer = Buffer.alloc(end - mark);
@@ -42,6 +47,15 @@ class ProxyLog {
         counts.get += 1;
         counts.getSeconds += seconds;
       } else counts.other += 1;
+      // /BUCKET/KEY (S3) or /v1/ACCOUNT/CONTAINER/KEY (Swift): the key's kind, or (bucket) for listings and the like.
+      const [, ...key] = decodeURIComponent(f[4]).split('?')[0].replace(/^\/v1\/[^/]+\//, '').replace(/^\//, '').split('/');
+      const object = key.join('/');
+      const what = `${method} ${object ? kindOf(object) : '(bucket)'}`;
+      const kind = counts.byKind.get(what) ?? { count: 0, seconds: 0, max: 0 };
+      kind.count += 1;
+      kind.seconds += seconds;
+      kind.max = Math.max(kind.max, seconds);
+      counts.byKind.set(what, kind);
       counts.bytesIn += Number(f[10]) || 0;
       counts.bytesOut += Number(f[11]) || 0;
     }
