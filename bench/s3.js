@@ -13,6 +13,7 @@
 //
 //   node bench/s3.js [--size MiB] [--dir DIR] [--keep] [--cpu-prof] [--out FILE]
 //   node bench/s3.js --files 20000          many small files instead
+//   node bench/s3.js --block-size 8192      our backups with that --block-size (not the default)
 //
 // --cpu-prof writes a V8 CPU profile of each of our steps to DIR/profiles
 // and prints where their time went (see cpu-profile.js); --out also writes
@@ -112,12 +113,13 @@ async function main() {
 
     // Ours: the CLI as the README documents it, credentials in the environment only.
     const ourStore = `s3://${OUR_BUCKET}/${OUR_PREFIX}`;
+    const blockSize = arg('block-size') ? ['--block-size', arg('block-size')] : [];
     const ourEnv = cleanEnv({ AWS_ACCESS_KEY_ID: swift.accessKeyId, AWS_SECRET_ACCESS_KEY: swift.secretAccessKey });
     const node = (name) => [process.execPath, ...(profiles ? ['--cpu-prof', '--cpu-prof-dir', join(profiles, name)] : []), CLI];
     const ours = {
       name: 'librsync',
       list: () => listObjects(client, OUR_BUCKET, `${OUR_PREFIX}/`),
-      backup: (name) => timed([...node(name), 'backup', src, ourStore, '--s3-endpoint', swift.endpoint, '--json'], ourEnv, `librsync backup (${name})`),
+      backup: (name) => timed([...node(name), 'backup', src, ourStore, '--s3-endpoint', swift.endpoint, ...blockSize, '--json'], ourEnv, `librsync backup (${name})`),
       restore: (target) => timed([...node('restore'), 'restore', ourStore, target, '--s3-endpoint', swift.endpoint, '--json'], ourEnv, 'librsync restore'),
       restored: (target) => target,
     };
@@ -178,7 +180,7 @@ async function main() {
     const tree = mode.files ? `${files.length} files of 256 B to 4 KiB` : `${files.length} files of 16 KiB to 24 MiB`;
     say(`## ${new Date().toISOString().slice(0, 10)}: ${mib(totalBytes)} tree (${tree}), Swift ${versionOf([swiftPython(), '-c', 'import swift; print(swift.__version__)'])} with s3api on 127.0.0.1`);
     say();
-    say(`- librsync: \`node bin/librsync.js backup SRC ${ourStore} --s3-endpoint http://127.0.0.1:PORT --json\`, default options; node ${process.version}`);
+    say(`- librsync: \`node bin/librsync.js backup SRC ${ourStore} --s3-endpoint http://127.0.0.1:PORT${blockSize.length ? ` ${blockSize.join(' ')}` : ''} --json\`, ${blockSize.length ? 'otherwise default' : 'default'} options; node ${process.version}`);
     say(`- ${versionOf(['restic', 'version'])}: \`restic -r swift:${RESTIC_CONTAINER}:/ backup --json SRC\` (repository version ${resticConfig.version}; \`restic init\` ${init.seconds.toFixed(2)} s, not counted)`);
     say(`- level 1 after ${mib(changed.bytes)} changed (${((100 * changed.bytes) / totalBytes).toFixed(2)}%) in ${changed.files} files; restores of the newest backup, each into an empty directory`);
     say(`- restores identical to the source (content, mode, mtime): librsync ${restoredOk.librsync}, restic ${restoredOk.restic}`);
