@@ -101,6 +101,8 @@ async function main() {
     report.push(line);
   };
 
+  // Others share the machine: the load around the run says how far to trust its times.
+  const loadBefore = os.loadavg()[0];
   console.error(`starting Swift ...`);
   const swift = await startSwift();
   const proxyLog = new ProxyLog(join(swift.logs, 'proxy.log'));
@@ -183,6 +185,7 @@ async function main() {
     say(`- librsync: \`node bin/librsync.js backup SRC ${ourStore} --s3-endpoint http://127.0.0.1:PORT${blockSize.length ? ` ${blockSize.join(' ')}` : ''} --json\`, ${blockSize.length ? 'otherwise default' : 'default'} options; node ${process.version}`);
     say(`- ${versionOf(['restic', 'version'])}: \`restic -r swift:${RESTIC_CONTAINER}:/ backup --json SRC\` (repository version ${resticConfig.version}; \`restic init\` ${init.seconds.toFixed(2)} s, not counted)`);
     say(`- level 1 after ${mib(changed.bytes)} changed (${((100 * changed.bytes) / totalBytes).toFixed(2)}%) in ${changed.files} files; restores of the newest backup, each into an empty directory`);
+    say(`- ${os.cpus().length} cores; 1-minute load average ${loadBefore.toFixed(2)} before the run, ${os.loadavg()[0].toFixed(2)} after (other processes on the machine make the times noisy)`);
     say(`- restores identical to the source (content, mode, mtime): librsync ${restoredOk.librsync}, restic ${restoredOk.restic}`);
     say();
     say('| step | tool | wall | CPU user+sys | peak RSS | objects written | bytes stored (net) | Swift CPU | requests (PUT/GET/other) |');
