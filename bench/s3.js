@@ -219,7 +219,7 @@ async function main() {
       const bytesNote = step === 'level 1' ? ` (target <= ${LEVEL1_BYTES_TARGET}: ${bytes <= LEVEL1_BYTES_TARGET ? 'met' : 'MISSED'})` : '';
       if (!wallOk || (step === 'level 1' && bytes > LEVEL1_BYTES_TARGET)) met = false;
       const objects = step === 'restore' ? '-' : `${a.usage.objects} / ${b.usage.objects}`;
-      const stored = step === 'restore' ? '-' : `${bytes.toFixed(3)}x${bytesNote}`;
+      const stored = step === 'restore' ? '-' : `${mib(a.usage.netBytes)} / ${mib(b.usage.netBytes)} = ${bytes.toFixed(3)}x${bytesNote}`;
       say(`| ${step} | ${wall.toFixed(2)}x (${wallOk ? 'met' : 'MISSED'}) | ${objects} | ${stored} | ${ratio(a.rssMiB, b.rssMiB).toFixed(2)}x |`);
     }
     say();
