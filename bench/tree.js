@@ -104,6 +104,22 @@ function changeTree(files) {
   return { bytes: changed, files: touched.size };
 }
 
+/**
+ * About 1% of a tree of small files (which changeTree leaves alone: it
+ * edits files of 8 KiB and more): every hundredth file rewritten whole,
+ * same size, new bytes. Returns { bytes, files } as changeTree does.
+ */
+function rewriteSmallFiles(files) {
+  let bytes = 0;
+  let count = 0;
+  for (let i = 0; i < files.length; i += 100) {
+    writeRandomFile(files[i].path, files[i].size);
+    bytes += files[i].size;
+    count += 1;
+  }
+  return { bytes, files: count };
+}
+
 /** SHA-256 over names, modes, mtimes (ms) and contents, in name order. */
 function treeDigest(root) {
   const hash = createHash('sha256');
@@ -125,4 +141,4 @@ function treeDigest(root) {
   return hash.digest('hex');
 }
 
-module.exports = { writeRandomFile, generate, insertInto, changeTree, treeDigest };
+module.exports = { writeRandomFile, generate, insertInto, changeTree, rewriteSmallFiles, treeDigest };
