@@ -90,7 +90,10 @@ const ratio = (a, b) => (b > 0 ? a / b : Infinity);
 
 async function main() {
   const mode = { size: Number(arg('size', 1024)), files: Number(arg('files', 0)) };
-  if (!(mode.size > 0) || !(mode.files >= 0)) throw new Error('--size takes MiB (> 0), --files a count');
+  if (!(mode.size > 0) || !Number.isInteger(mode.files) || mode.files < 0) throw new Error('--size takes MiB (> 0), --files a count');
+  for (const [tool, install] of [['restic', 'apt-get install restic'], ['/usr/bin/time', 'apt-get install time']]) {
+    if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).error) throw new Error(`${tool} is missing: ${install}`);
+  }
   const dir = resolve(arg('dir', fs.mkdtempSync(join(os.tmpdir(), 'librsync-bench-s3-'))));
   fs.mkdirSync(dir, { recursive: true });
   const src = join(dir, 'src');
@@ -242,6 +245,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(e);
+  console.error(`bench/s3.js: ${e.message}`);
   process.exit(1);
 });
