@@ -94,7 +94,10 @@ async function main() {
   for (const [tool, install] of [['restic', 'apt-get install restic'], ['/usr/bin/time', 'apt-get install time']]) {
     if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).error) throw new Error(`${tool} is missing: ${install}`);
   }
-  const dir = resolve(arg('dir', fs.mkdtempSync(join(os.tmpdir(), 'librsync-bench-s3-'))));
+  // A --dir of the caller's must be new or empty: the run fills it and (without --keep) removes it.
+  const given = arg('dir');
+  if (given !== undefined && fs.existsSync(given) && fs.readdirSync(given).length > 0) throw new Error(`--dir ${given} is not empty`);
+  const dir = resolve(given ?? fs.mkdtempSync(join(os.tmpdir(), 'librsync-bench-s3-')));
   fs.mkdirSync(dir, { recursive: true });
   const src = join(dir, 'src');
   const profiles = process.argv.includes('--cpu-prof') ? join(dir, 'profiles') : undefined;
