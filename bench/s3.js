@@ -110,10 +110,12 @@ async function main() {
   // Others share the machine: the load around the run says how far to trust its times.
   const loadBefore = os.loadavg()[0];
   console.error(`starting Swift ...`);
-  const swift = await startSwift();
-  const proxyLog = new ProxyLog(join(swift.logs, 'proxy.log'));
-  const client = s3ClientFor(swift);
+  let swift;
+  let client;
   try {
+    swift = await startSwift();
+    const proxyLog = new ProxyLog(join(swift.logs, 'proxy.log'));
+    client = s3ClientFor(swift);
     console.error(`generating ${mode.files ? `${mode.files} small files` : `${mode.size} MiB tree`} in ${dir} ...`);
     const files = generate(src, mode);
     const totalBytes = files.reduce((s, f) => s + f.size, 0);
@@ -240,8 +242,8 @@ async function main() {
     if (out) fs.writeFileSync(out, `${report.join('\n')}\n`);
     if (!restoredOk.librsync || !restoredOk.restic) process.exitCode = 1;
   } finally {
-    client.destroy();
-    await swift.stop();
+    client?.destroy();
+    await swift?.stop();
     if (!process.argv.includes('--keep')) fs.rmSync(dir, { recursive: true, force: true });
     else console.error(`kept ${dir}`);
   }
