@@ -1,0 +1,144 @@
+'use strict';
+// The benchmarks' source tree: generated (random bytes, sizes from fixed
+// sequences), changed by about 1% (overwrites in place, small insertions
+// near the start of files), and hashed to check a restore against it.
+const { createHash, randomFillSync } = require('node:crypto');
+const fs = require('node:fs');
+const { join } = require('node:path');
+
+/** Deterministic-enough layout: sizes from a fixed sequence, bytes random. */
+function writeRandomFile(path, size) {
+  const fd = fs.openSync(path, 'w');
+  const chunk = Buffer.allocUnsafe(Math.min(size, 8 << 20));
+  for (let done = 0; done < size; ) {
+    const n = Math.min(chunk.length, size - done);
+    randomFillSync(chunk, 0, n);
+    fs.writeSync(fd, chunk, 0, n);
+    done += n;
+  }
+  fs.closeSync(fd);
+}
+
+/**
+ * Writes the tree under src and returns its files ({ path, size }):
+ * mode.single MiB in one file, or mode.files small files (256 B to 4 KiB,
+ * 500 a directory), or mode.size MiB in files of 16 KiB to 24 MiB.
+ */
+function generate(src, mode) {
+  fs.mkdirSync(src, { recursive: true });
+  const files = [];
+  if (mode.single) {
+    files.push({ path: join(src, 'single.bin'), size: mode.single * 2 ** 20 });
+  } else if (mode.files) {
+    for (let i = 0; i < mode.files; i++) {
+      const dir = join(src, `d${Math.floor(i / 500)}`);
+      if (i % 500 === 0) fs.mkdirSync(dir);
+      files.push({ path: join(dir, `f${i}`), size: 256 + ((i * 7919) % 4096) });
+    }
+  } else {
+    // Sizes from 16 KiB to 24 MiB; a tenth of the bytes in small files.
+    const total = mode.size * 2 ** 20;
+    let bytes = 0;
+    for (let i = 0; bytes < total; i++) {
+      const dir = join(src, `dir${i % 16}`);
+      if (i < 16) fs.mkdirSync(dir);
+      const size = Math.min(total - bytes, i % 10 === 0 ? (1 + (i % 24)) << 20 : (16 + ((i * 37) % 240)) << 10);
+      files.push({ path: join(dir, `file${i}.bin`), size });
+      bytes += size;
+    }
+  }
+  for (const f of files) writeRandomFile(f.path, f.size);
+  return files;
+}
+
+/** Rewrites `path` with `bytes` inserted at `offset`, chunk by chunk (files may exceed a Buffer). */
+function insertInto(path, offset, bytes) {
+  const temp = `${path}.insert`;
+  const input = fs.openSync(path, 'r');
+  const output = fs.openSync(temp, 'w');
+  const chunk = Buffer.allocUnsafe(8 << 20);
+  let position = 0;
+  for (;;) {
+    const want = position < offset ? Math.min(chunk.length, offset - position) : chunk.length;
+    const n = fs.readSync(input, chunk, 0, want, position);
+    if (n === 0) break;
+    fs.writeSync(output, chunk, 0, n);
+    position += n;
+    if (position === offset) fs.writeSync(output, bytes);
+  }
+  fs.closeSync(input);
+  fs.closeSync(output);
+  fs.renameSync(temp, path);
+}
+
+/**
+ * About 1% of the bytes: overwrites in place in some files, small
+ * insertions near the start of others. Returns { bytes, files }: the bytes
+ * changed and how many distinct files were touched.
+ */
+function changeTree(files) {
+  const total = files.reduce((s, f) => s + f.size, 0);
+  let budget = total / 100;
+  let changed = 0;
+  const touched = new Set();
+  for (let i = 0; budget > 0 && i < files.length * 2; i++) {
+    const f = files[(i * 7) % files.length];
+    if (f.size < 8192) continue;
+    touched.add(f.path);
+    if (i % 2 === 0) {
+      // A few scattered runs overwritten in place.
+      const piece = Math.min(Math.ceil(budget / 4), 64 << 10, Math.floor(f.size / 16));
+      const fd = fs.openSync(f.path, 'r+');
+      for (let k = 1; k <= 4; k++) fs.writeSync(fd, randomFillSync(Buffer.alloc(piece)), 0, piece, Math.floor((f.size * k) / 5));
+      fs.closeSync(fd);
+      budget -= 4 * piece;
+      changed += 4 * piece;
+    } else {
+      const piece = Math.min(Math.ceil(budget), 4096);
+      insertInto(f.path, 100, randomFillSync(Buffer.alloc(piece)));
+      f.size += piece;
+      budget -= piece;
+      changed += piece;
+    }
+  }
+  return { bytes: changed, files: touched.size };
+}
+
+/**
+ * About 1% of a tree of small files (which changeTree leaves alone: it
+ * edits files of 8 KiB and more): every hundredth file rewritten whole,
+ * same size, new bytes. Returns { bytes, files } as changeTree does.
+ */
+function rewriteSmallFiles(files) {
+  let bytes = 0;
+  let count = 0;
+  for (let i = 0; i < files.length; i += 100) {
+    writeRandomFile(files[i].path, files[i].size);
+    bytes += files[i].size;
+    count += 1;
+  }
+  return { bytes, files: count };
+}
+
+/** SHA-256 over names, modes, mtimes (ms) and contents, in name order. */
+function treeDigest(root) {
+  const hash = createHash('sha256');
+  const visit = (dir) => {
+    for (const name of fs.readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const s = fs.lstatSync(p);
+      hash.update(`${name}\0${s.mode}\0${Math.floor(s.mtimeMs)}\0`);
+      if (s.isDirectory()) visit(p);
+      else {
+        const fd = fs.openSync(p, 'r');
+        const chunk = Buffer.allocUnsafe(8 << 20);
+        for (let n; (n = fs.readSync(fd, chunk)) > 0; ) hash.update(chunk.subarray(0, n));
+        fs.closeSync(fd);
+      }
+    }
+  };
+  visit(root);
+  return hash.digest('hex');
+}
+
+module.exports = { writeRandomFile, generate, insertInto, changeTree, rewriteSmallFiles, treeDigest };
