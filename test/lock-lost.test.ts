@@ -10,8 +10,13 @@ import { LockKind, StoreLock } from '../lib/backup/store';
 import { scratchDir } from './support/files';
 import { snapshotTree } from './support/tree-snapshot';
 
-/** Lock objects in a Map; `failing` makes every call throw, as an unreachable store. */
-function memoryIO(): LockObjectIO & { objects: Map<string, string>; failing: boolean } {
+/**
+ * Lock objects in a Map; `failing` makes every call throw, as an unreachable
+ * store. With `latencyMs`, each call answers that much later (a listing as
+ * it was when asked): takers then see each other as over a network.
+ */
+function memoryIO(latencyMs = 0): LockObjectIO & { objects: Map<string, string>; failing: boolean } {
+  const later = () => (latencyMs > 0 ? new Promise((r) => setTimeout(r, latencyMs)) : Promise.resolve());
   const io = {
     location: 's3://bucket/store',
     prefix: 'store/locks/',
@@ -22,18 +27,24 @@ function memoryIO(): LockObjectIO & { objects: Map<string, string>; failing: boo
     },
     async put(key: string, text: string) {
       io.check();
+      await later();
       io.objects.set(key, text);
     },
     async get(key: string) {
       io.check();
-      return io.objects.get(key);
+      const text = io.objects.get(key);
+      await later();
+      return text;
     },
     async list(prefix: string) {
       io.check();
-      return [...io.objects.keys()].filter((k) => k.startsWith(prefix)).map((key) => ({ key }));
+      const found = [...io.objects.keys()].filter((k) => k.startsWith(prefix)).map((key) => ({ key }));
+      await later();
+      return found;
     },
     async remove(key: string) {
       io.check();
+      await later();
       io.objects.delete(key);
     },
   };
@@ -52,6 +63,36 @@ const lostWithin = (lock: StoreLock, ms: number): Promise<unknown> =>
       resolve(lock.lost!.reason);
     });
   });
+
+describe('S3 lock takers that start together', () => {
+  it('let exactly one through, every time; the others get BACKUP_LOCKED', async () => {
+    for (let round = 0; round < 30; round++) {
+      const io = memoryIO(3);
+      const timing = { refreshMs: 60_000, staleAfterMs: 600_000, settleMs: 20 };
+      const results = await Promise.allSettled([takeS3Lock(io, 'writer', timing), takeS3Lock(io, 'writer', timing), takeS3Lock(io, 'exclusive', timing)]);
+      const won = results.filter((r): r is PromiseFulfilledResult<StoreLock> => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect({ round, won: won.length, lost: lost.map((r) => r.reason.code) }).toEqual({ round, won: 1, lost: ['BACKUP_LOCKED', 'BACKUP_LOCKED'] });
+      expect(io.objects.size).toBe(1); // the winner's lock only
+      await won[0].value.release();
+    }
+  });
+
+  it('let one through even when their backoffs come out the same (no randomness to break the tie)', async () => {
+    const random = jest.spyOn(Math, 'random').mockReturnValue(0.5);
+    try {
+      const io = memoryIO(5);
+      const timing = { refreshMs: 60_000, staleAfterMs: 600_000, settleMs: 20 };
+      const results = await Promise.allSettled([takeS3Lock(io, 'writer', timing), takeS3Lock(io, 'writer', timing)]);
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const won = results.find((r): r is PromiseFulfilledResult<StoreLock> => r.status === 'fulfilled')!;
+      expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason.code).toBe('BACKUP_LOCKED');
+      await won.value.release();
+    } finally {
+      random.mockRestore();
+    }
+  });
+});
 
 describe('a lost S3 lock', () => {
   it('is lost when another taker removed its object', async () => {

@@ -113,9 +113,12 @@ export async function takeS3Lock(io: LockObjectIO, kind: LockKind, timing: LockT
     await io.remove(key).catch(() => releasedHere.add(id));
   };
 
-  let last: SeenLock | undefined;
+  let rivals: SeenLock[] = [];
   for (let attempt = 0; attempt < LOCK_ATTEMPTS; attempt++) {
     const wroteAt = Date.now();
+    // Each attempt's lock says when it was written: a rival judges by it whether ours came first (a lock written at
+    // our first attempt and dropped since must not look established at the next).
+    owner.since = new Date(wroteAt).toISOString();
     await write();
     heldHere.add(id);
     try {
@@ -126,18 +129,21 @@ export async function takeS3Lock(io: LockObjectIO, kind: LockKind, timing: LockT
         if (others.length > 0) await awaitReaders(io, key, staleAfterMs, timing.readersWaitMs ?? 30_000);
         return held(io, key, write, drop, refreshMs, staleAfterMs);
       }
-      last = blocking[0];
+      rivals = blocking;
     } catch (err) {
       await drop();
       throw err;
     }
     await drop();
     // A lock there before ours was surely seen by its taker: it holds the store.
-    const since = Date.parse(last.owner.since);
-    if (Number.isFinite(since) && since < wroteAt - settleMs * 2) throw lockedBy(io, last);
-    await sleep(settleMs * (0.5 + Math.random() * 2));
+    const established = rivals.find((seen) => Date.parse(seen.owner.since) < wroteAt - settleMs * 2);
+    if (established) throw lockedBy(io, established);
+    // Takers that started together all back off. So that one of them gets through, the one with the smallest id
+    // comes back first and the others well after it, by when its lock looks established to them.
+    const first = rivals.every((seen) => id < seen.owner.id);
+    await sleep(first ? settleMs * (0.2 + Math.random() * 0.3) : settleMs * (3 + Math.random() * 2));
   }
-  throw last ? lockedBy(io, last) : new LibrsyncError('BACKUP_LOCKED', `could not lock ${io.location}`);
+  throw rivals.length > 0 ? lockedBy(io, rivals[0]) : new LibrsyncError('BACKUP_LOCKED', `could not lock ${io.location}`);
 }
 
 /** An exclusive lock, written: new readers back off; waits for those already reading. */
