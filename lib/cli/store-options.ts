@@ -40,7 +40,7 @@ export const S3_PATH_STYLE = s3Option('s3-path-style', undefined, 'Path-style re
 export const S3_CONCURRENCY = s3Option(
   's3-concurrency',
   'N',
-  'Packs uploading at once while the backup reads on; memory for uploads is at most 26 MiB x (2N + 1), in practice about 26 MiB x N',
+  'Packs uploading at once while the backup reads on; memory for uploads is about 18 MiB x N (a pack of one part), at most 50 MiB x (2N + 1)',
   (s3, t) => {
     const n = parseIntOption(t, '--s3-concurrency');
     if (n < 1 || n > 64) throw usageError(`--s3-concurrency must be between 1 and 64: '${t}'`);

@@ -18,9 +18,9 @@ export interface S3StoreOptions {
   pathStyle?: boolean;
   /** Packs uploading at once while the backup goes on (each with up to PARTS_IN_FLIGHT parts in flight). Default 4. */
   concurrency?: number;
-  /** Bytes per part of a multipart upload; objects up to this size go up in one PUT. Default 8 MiB (S3's minimum is 5 MiB). */
+  /** Bytes per part of a multipart upload; objects up to this size go up in one PUT. Default 16 MiB (S3's minimum is 5 MiB). */
   partSize?: number;
-  /** A pack is closed past this many bytes: one object of about this size per pack. Default 16 MiB (restic's pack size). */
+  /** A pack is closed past this many bytes. Default 12 MiB: a pack is then mostly one PUT of 12 to 16 MiB (restic's size), not a multipart upload. */
   packTargetBytes?: number;
   /** Packs are read in aligned blocks of this size, cached (BlockCacheStore): one GET for neighbouring pieces. Default 4 MiB. */
   readBlockBytes?: number;
@@ -39,8 +39,10 @@ export interface S3StoreOptions {
 export const DEFAULT_S3_CONCURRENCY = 4;
 /** Parts of one multipart upload in flight: a large file's pack goes up two parts at a time. */
 export const PARTS_IN_FLIGHT = 2;
-export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
-export const DEFAULT_PACK_TARGET_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
+// Below the part size, so that a pack, which exceeds its target by the last file's bytes, mostly stays one
+// PUT: a multipart upload costs Swift's s3api (segments, a manifest) about a third more CPU.
+export const DEFAULT_PACK_TARGET_BYTES = 12 * 1024 * 1024;
 export const DEFAULT_READ_BLOCK_BYTES = 4 * 1024 * 1024;
 /**
  * What one upload may hold: the parts in flight and the one filling, plus

@@ -2,8 +2,8 @@
 // the upload, which PUTs an object up to partSize in one request and a
 // larger one as a multipart upload, `queueSize` parts in flight. Memory:
 // at most partSize x (queueSize + 1) bytes per writer (the parts in flight
-// and the one filling) plus two 1 MiB stream buffers: 8 MiB x 3 + 2 MiB =
-// 26 MiB by default (uploadMemoryBound); the body stream's backpressure
+// and the one filling) plus two 1 MiB stream buffers: 16 MiB x 3 + 2 MiB =
+// 50 MiB by default (uploadMemoryBound); 18 MiB for an object of one part; the body stream's backpressure
 // holds the writer back meanwhile.
 //
 // The object is visible only complete: a PUT and a CompleteMultipartUpload
