@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LibrsyncError } from '../lib/errors';
 import { S3Store } from '../lib/backup/s3-store';
+import { BlockCacheStore } from '../lib/backup/block-cache-store';
 import { openStoreArgument } from '../lib/backup/open-store';
 import { MIN_PART_SIZE } from '../lib/backup/s3-store/s3-config';
 import { randomBytesSeeded } from './support/files';
@@ -99,7 +100,10 @@ describeWithSwift('S3Store on Swift', () => {
     expect(() => new S3Store('s3://bucket/../x')).toThrow(/no '\.' or '\.\.' parts/);
     expect(() => new S3Store('s3://bucket/x', { endpoint: 'ftp://host' })).toThrow(/http:\/\/ or https:\/\//);
     expect(() => new S3Store('s3://bucket/x', { concurrency: 0 })).toThrow(/concurrency must be an integer of at least 1/);
-    expect(openStoreArgument('s3://bucket/x')).toBeInstanceOf(S3Store);
+    // An s3:// URL opens an S3Store, whose packs the engine reads in cached blocks.
+    const opened = openStoreArgument('s3://bucket/x');
+    expect(opened).toBeInstanceOf(BlockCacheStore);
+    expect((opened as BlockCacheStore).inner).toBeInstanceOf(S3Store);
   });
 
   test('write, read, size, list, remove; sync is a no-op', async () => {
