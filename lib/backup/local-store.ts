@@ -12,6 +12,7 @@ import { READERS_WAIT_MS, awaitNoReaders, takeReaderLock } from './reader-locks'
 import { PACK_TARGET_BYTES } from './pack-writer';
 import { endAndFinish } from './stream-waits';
 import { BackupStore, ByteRange, LockKind, ObjectWriter, StoreLock } from './store';
+import { checkStoreMarker } from './store-marker';
 
 /** The marker at the root of every store; `version` changes with the layout. */
 export const STORE_FORMAT_FILE = 'librsync-backup.json';
@@ -61,16 +62,7 @@ export class LocalDirectoryStore implements BackupStore {
       await this.create(markerPath);
       return;
     }
-    let marker: { format?: unknown; version?: unknown };
-    try {
-      marker = JSON.parse(text);
-    } catch {
-      throw new LibrsyncError('BACKUP_STORE_INVALID', `${markerPath} is not valid JSON`);
-    }
-    if (marker.format !== STORE_FORMAT.format) throw new LibrsyncError('BACKUP_STORE_INVALID', `${this.location} is not a librsync backup store`);
-    if (marker.version !== STORE_FORMAT.version) {
-      throw new LibrsyncError('BACKUP_STORE_INVALID', `${this.location} has store format version ${String(marker.version)}; this version reads ${STORE_FORMAT.version}`);
-    }
+    checkStoreMarker(text, this.location, markerPath, STORE_FORMAT);
     await this.removeOldMarkerTemporaries();
   }
 

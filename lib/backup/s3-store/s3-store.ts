@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { LibrsyncError, paramError } from '../../errors';
 import { STORE_FORMAT, STORE_FORMAT_FILE } from '../local-store';
+import { checkStoreMarker } from '../store-marker';
 import { BackupStore, ByteRange, LockKind, ObjectWriter, StoreLock } from '../store';
 import { createS3Client, PARTS_IN_FLIGHT, ResolvedS3Options, resolveS3Options, S3StoreOptions } from './s3-config';
 import { isNoSuchBucket, isNotFound, s3ErrorName, statusOf, storeError } from './s3-errors';
@@ -113,16 +114,7 @@ export class S3Store implements BackupStore {
       await this.create(markerKey);
       return;
     }
-    let marker: { format?: unknown; version?: unknown };
-    try {
-      marker = JSON.parse(text);
-    } catch {
-      throw new LibrsyncError('BACKUP_STORE_INVALID', `${this.location}: ${STORE_FORMAT_FILE} is not valid JSON`);
-    }
-    if (marker.format !== STORE_FORMAT.format) throw new LibrsyncError('BACKUP_STORE_INVALID', `${this.location} is not a librsync backup store`);
-    if (marker.version !== STORE_FORMAT.version) {
-      throw new LibrsyncError('BACKUP_STORE_INVALID', `${this.location} has store format version ${String(marker.version)}; this version reads ${STORE_FORMAT.version}`);
-    }
+    checkStoreMarker(text, this.location, `${this.location}: ${STORE_FORMAT_FILE}`, STORE_FORMAT);
   }
 
   /**
