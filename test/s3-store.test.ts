@@ -2,7 +2,7 @@
 // the suite), through a fault-injecting proxy where failures are wanted.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { LibrsyncError } from '../lib/errors';
 import { S3Store } from '../lib/backup/s3-store';
 import { BlockCacheStore } from '../lib/backup/block-cache-store';
@@ -216,6 +216,28 @@ describeWithSwift('S3Store on Swift', () => {
     expect(await store.objectSize('half')).toBeUndefined();
     const uploads = await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
     expect(uploads.Uploads ?? []).toEqual([]);
+  });
+
+  test('a writer or a prune, once it holds the store, aborts the multipart uploads a killed backup left; a reader does not', async () => {
+    const { store, bucket } = await freshStore();
+    const open = async (key: string) => {
+      const created = await admin.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+      await admin.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: created.UploadId!, PartNumber: 1, Body: Buffer.alloc(1024, 1) }));
+    };
+    const uploads = async () => ((await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).map((u) => u.Key).sort();
+    await open('team/backups/backups/n/chain-000001/000000-L0/d-000001.pack'); // a killed backup's
+    await open('elsewhere/d-000001.pack'); // not the store's
+    expect(await uploads()).toEqual(['elsewhere/d-000001.pack', 'team/backups/backups/n/chain-000001/000000-L0/d-000001.pack']);
+    const reader = await store.lock('reader');
+    expect(await uploads()).toHaveLength(2);
+    await reader.release();
+    const writer = await store.lock('writer');
+    expect(await uploads()).toEqual(['elsewhere/d-000001.pack']);
+    await writer.release();
+    await open('team/backups/backups/n/chain-000001/000001-L1/d-000001.pack');
+    const exclusive = await store.lock('exclusive');
+    expect(await uploads()).toEqual(['elsewhere/d-000001.pack']);
+    await exclusive.release();
   });
 
   describe('locks', () => {

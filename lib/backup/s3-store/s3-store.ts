@@ -4,6 +4,7 @@
 // keys below PREFIX/backups/ and the locks below PREFIX/locks/.
 import { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -11,6 +12,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListMultipartUploadsCommand,
   ListObjectsV2CommandOutput,
   PutObjectCommand,
   S3Client,
@@ -286,6 +288,33 @@ export class S3Store implements BackupStore {
         await this.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), 'removing a lock');
       },
     };
-    return takeS3Lock(io, kind, this.options.lockTiming);
+    return takeS3Lock(io, kind, this.options.lockTiming).then(async (lock) => {
+      if (kind !== 'reader') await this.abortStrayUploads();
+      return lock;
+    });
+  }
+
+  /**
+   * Multipart uploads under the store's keys that nobody will complete: a
+   * writer or a prune holds the store alone, so any still open is a killed
+   * backup's (a process killed with SIGKILL cannot abort its own), whose
+   * parts would otherwise stay stored, and billed, for good. Best effort:
+   * a server without the listing leaves them to a lifecycle rule.
+   */
+  private async abortStrayUploads(): Promise<void> {
+    const prefix = this.objectKey('');
+    try {
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      do {
+        const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+        for (const upload of page.Uploads ?? []) {
+          await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key!, UploadId: upload.UploadId! })).catch(() => undefined);
+        }
+        [keyMarker, uploadIdMarker] = page.IsTruncated ? [page.NextKeyMarker, page.NextUploadIdMarker] : [undefined, undefined];
+      } while (keyMarker !== undefined);
+    } catch {
+      // Not listed here (501 on some servers): nothing to abort that we know of.
+    }
   }
 }
