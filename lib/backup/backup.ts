@@ -23,7 +23,8 @@ import { BackupStore, StoreArgument } from './store';
 import { backupId, backupPrefix, chainId, chainPrefix, checkName, manifestKey, parseBackupId } from './store-keys';
 import { WalkedPath, parseMarker, walkSource, walkOptionsOf } from './source-walk';
 import { XattrCapture } from './xattr-capture';
-import { whileLocked } from './lock-signal';
+import { RUN_SIGNAL_LISTENERS, whileLocked } from './lock-signal';
+import { setMaxListeners } from 'node:events';
 
 export interface BackupOptions extends EngineOptions {
   /** Default: derived from SOURCE (its name and a digest of its absolute path). */
@@ -457,6 +458,7 @@ async function runBackup(
   const manifest = new ManifestWriter(store.writeObject(manifestKey(name, chain, id)), header);
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  setMaxListeners(RUN_SIGNAL_LISTENERS, signal);
   const run = new BackupRun(
     options,
     manifest,
