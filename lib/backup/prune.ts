@@ -12,21 +12,10 @@ import { StoreArgument } from './store';
 import { backupPrefix, chainPrefix, checkName, manifestKey } from './store-keys';
 import { parseTime } from './time-spec';
 
-export interface PruneOptions {
+/** A retention policy (see RetentionPolicy), whose times may also be given as text: a date, or an age such as '30d'. */
+export interface PruneOptions extends Omit<RetentionPolicy, 'keepWithin' | 'olderThan'> {
   name?: string;
-  /** Keep the N newest backups. */
-  keepLast?: number;
-  /** For each of the last N hours (days, ...) with backups, keep its newest backup (local time). */
-  keepHourly?: number;
-  keepDaily?: number;
-  keepWeekly?: number;
-  keepMonthly?: number;
-  keepYearly?: number;
-  /** Keep every backup taken at or after this time (or within this age: '30d'). */
   keepWithin?: Date | string;
-  /** Keep this many newest chains of each name (at least 1). */
-  keepChains?: number;
-  /** Remove chains whose newest backup finished before this time. */
   olderThan?: Date | string;
   dryRun?: boolean;
 }

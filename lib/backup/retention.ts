@@ -17,7 +17,9 @@
 import { BackupInfo, ChainInfo, ancestry } from './catalog';
 
 export interface RetentionPolicy {
+  /** Keep the N newest backups. */
   keepLast?: number;
+  /** For each of the last N hours (days, ...) with backups, keep its newest backup (local time). */
   keepHourly?: number;
   keepDaily?: number;
   keepWeekly?: number;
@@ -25,7 +27,9 @@ export interface RetentionPolicy {
   keepYearly?: number;
   /** Keep every backup taken at or after this time. */
   keepWithin?: Date;
+  /** Keep this many newest chains of each name (at least 1). */
   keepChains?: number;
+  /** Remove chains whose newest backup finished before this time. */
   olderThan?: Date;
 }
 
