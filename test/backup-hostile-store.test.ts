@@ -12,6 +12,7 @@ import { randomBytesSeeded, scratchDir } from './support/files';
 import { sealed } from './support/manifest-seal';
 import { describeNative } from './support/requirements';
 import { TreeSnapshot, snapshotTree } from './support/tree-snapshot';
+import { readManifest } from './support/manifest-text';
 
 const NAME = 'h';
 type Line = Record<string, any>;
@@ -63,7 +64,7 @@ describeNative('a hostile store', () => {
 
   function craft(c: Case, id: string, edit: Edit): void {
     const path = manifestPath(c, id);
-    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1).map((l) => JSON.parse(l) as Line);
+    const lines = readManifest(path).split('\n').slice(0, -1).map((l) => JSON.parse(l) as Line);
     const header = lines[0];
     const trailer = lines[lines.length - 1];
     const entries = lines.slice(1, -1);

@@ -11,6 +11,7 @@ import { scratchDir } from './support/files';
 import { sealed } from './support/manifest-seal';
 import { describeNative } from './support/requirements';
 import { attributesOf, hex } from './support/xattr-tools';
+import { readManifest } from './support/manifest-text';
 
 type Line = Record<string, any>;
 type Edit = (entries: Line[]) => void;
@@ -61,7 +62,7 @@ describeNative('a hostile store\'s extended attributes', () => {
 
   function craft(store: string, edit: Edit): void {
     const path = join(store, 'backups', 'h', 'chain-000001', '000000-L0', 'manifest.jsonl');
-    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1).map((l) => JSON.parse(l) as Line);
+    const lines = readManifest(path).split('\n').slice(0, -1).map((l) => JSON.parse(l) as Line);
     const entries = lines.slice(1, -1);
     edit(entries);
     writeFileSync(path, sealed([lines[0], ...entries].map((l) => `${JSON.stringify(l)}\n`).join(''), lines[lines.length - 1]));

@@ -14,6 +14,7 @@ import { describeNative } from './support/requirements';
 
 import { sealed, withTrailer } from './support/manifest-seal';
 import { snapshotTree, digestOf } from './support/tree-snapshot';
+import { readManifest } from './support/manifest-text';
 
 const NAME = 'damage';
 
@@ -91,7 +92,7 @@ describeNative('store damage', () => {
     const sha256 = createHash('sha256').update(bomb).digest('hex');
     // Re-point level 2's step at it, with the manifest's digest made to match: a crafted store, not a flipped bit.
     const path = manifestPath(store, '000002-L2');
-    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -2);
+    const lines = readManifest(path).split('\n').slice(0, -2);
     const edited = lines.map((line) => {
       const value = JSON.parse(line) as ManifestEntry;
       if (value.path !== 'big.bin') return line;
@@ -99,11 +100,11 @@ describeNative('store damage', () => {
       return JSON.stringify(value);
     });
     const body = edited.map((l) => `${l}\n`).join('');
-    const trailer = JSON.parse(readFileSync(path, 'utf8').split('\n').slice(-2)[0]);
+    const trailer = JSON.parse(readManifest(path).split('\n').slice(-2)[0]);
     writeFileSync(path, sealed(body, trailer));
     // Level 1 must own those bytes too (restore refuses a piece outside the pack size its writer recorded).
     const level1 = manifestPath(store, '000001-L1');
-    writeFileSync(level1, withTrailer(readFileSync(level1, 'utf8'), (t) => void ((t.packs as Record<string, number>)[recipe[1].pack] = offset + bomb.length)));
+    writeFileSync(level1, withTrailer(readManifest(level1), (t) => void ((t.packs as Record<string, number>)[recipe[1].pack] = offset + bomb.length)));
     await expect(restore(store, scratch.path('bomb'), { paths: ['big.bin'] })).rejects.toMatchObject({
       code: 'BACKUP_CORRUPT',
       message: expect.stringMatching(/'big.bin': its delta stored by level 1 \(000001-L1\) is corrupt/),
@@ -119,7 +120,7 @@ describeNative('store damage', () => {
     writeFileSync(file, randomBytesSeeded(5_000, 4));
     await backup(file, store, { name: NAME });
     const path = manifestPath(store, '000000-L0');
-    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+    const lines = readManifest(path).split('\n').slice(0, -1);
     const real = JSON.parse(lines[1]) as ManifestEntry;
     const link = { path: 'a', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtimeNs: '0', target: outside };
     const body = [lines[0], JSON.stringify(link), JSON.stringify({ ...real, path: 'a/evil' }), lines[1]].map((l) => `${l}\n`).join('');
@@ -132,7 +133,7 @@ describeNative('store damage', () => {
   it('detects a trailer whose counts or pack sizes were altered (the digest covers them)', async () => {
     const { store } = await twoLevels();
     const path = manifestPath(store, '000001-L1');
-    const lines = readFileSync(path, 'utf8').split('\n');
+    const lines = readManifest(path).split('\n');
     const trailer = JSON.parse(lines[lines.length - 2]);
     trailer.counts.filesRead += 1;
     lines[lines.length - 2] = JSON.stringify(trailer);
@@ -146,7 +147,7 @@ describeNative('store damage', () => {
   it('reads a trailer longer than the edge it first reads (a backup of thousands of packs)', async () => {
     const { store } = await twoLevels();
     const path = manifestPath(store, '000001-L1');
-    const lines = readFileSync(path, 'utf8').split('\n');
+    const lines = readManifest(path).split('\n');
     const trailer = JSON.parse(lines[lines.length - 2]);
     // ~12,000 packs of 256 MiB (3 TiB) make a trailer of ~300 KB.
     for (let i = 2; i < 12_000; i++) trailer.packs[`d${String(i).padStart(6, '0')}.pack`] = 268435456;
@@ -168,7 +169,7 @@ describeNative('store damage', () => {
     await backup(src, store, { name: NAME });
     // A crafted manifest: 'b' (its own recipe and hash intact) claims to be a hard link of 'a'.
     const path = manifestPath(store, '000000-L0');
-    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+    const lines = readManifest(path).split('\n').slice(0, -1);
     const edited = lines.slice(0, -1).map((line) => {
       const value = JSON.parse(line) as ManifestEntry;
       if (value.path === 'a') return JSON.stringify({ ...value, hardLinked: true, links: 2 });
@@ -210,9 +211,9 @@ describeNative('store damage', () => {
   it('refuses an edited manifest (digest) before writing anything', async () => {
     const { store } = await twoLevels();
     const path = manifestPath(store, '000001-L1');
-    const text = readFileSync(path, 'utf8');
+    const text = readManifest(path);
     writeFileSync(path, text.replace('"mode":420', '"mode":511'));
-    expect(readFileSync(path, 'utf8')).not.toBe(text);
+    expect(readManifest(path)).not.toBe(text);
     const target = scratch.path('edited');
     await expect(restore(store, target, {})).rejects.toMatchObject({ code: 'BACKUP_CORRUPT', message: expect.stringContaining('digest') });
     expect(existsSync(target) ? readdirSync(target) : []).toEqual([]);
@@ -267,7 +268,7 @@ describeNative('store damage', () => {
   it('does not load a previous signature longer than its file could have, whatever its digest says', async () => {
     const { src, store } = await twoLevels();
     const path = manifestPath(store, '000001-L1');
-    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+    const lines = readManifest(path).split('\n').slice(0, -1);
     const body = lines
       .slice(0, -1)
       .map((line) => {

@@ -8,6 +8,7 @@ import { randomBytesSeeded, scratchDir } from './support/files';
 import { digestOf } from './support/tree-snapshot';
 import { withTrailer } from './support/manifest-seal';
 import { describeNative } from './support/requirements';
+import { readManifest } from './support/manifest-text';
 
 describeNative('level policy and prune', () => {
   const scratch = scratchDir('librsync-backup-policy-');
@@ -106,7 +107,7 @@ describeNative('level policy and prune', () => {
     const manifest = join(c.store, 'backups', 'p', 'chain-000002', '000000-L0', 'manifest.jsonl');
     writeFileSync(
       manifest,
-      withTrailer(readFileSync(manifest, 'utf8'), (trailer) => {
+      withTrailer(readManifest(manifest), (trailer) => {
         trailer.finished = new Date(Date.parse(trailer.finished as string) - 86400e3).toISOString();
       }),
     );

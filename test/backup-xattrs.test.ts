@@ -13,6 +13,7 @@ import { runCli } from './support/cli';
 import { scratchDir } from './support/files';
 import { describeNative, isRoot } from './support/requirements';
 import { attributesOf, hex, removeAttribute, setAttributes } from './support/xattr-tools';
+import { readManifest } from './support/manifest-text';
 
 const NOBODY = 65534;
 const dist = JSON.stringify(join(__dirname, '..', 'dist', 'backup', 'index.js'));
@@ -38,7 +39,7 @@ async function entries(store: string, level?: number): Promise<Map<string, Manif
 /** The manifest lines of one backup, as written. */
 function manifestLines(store: string, id: string): string[] {
   const [name] = readdirSync(join(store, 'backups'));
-  return readFileSync(join(store, 'backups', name, 'chain-000001', id, 'manifest.jsonl'), 'utf8').split('\n');
+  return readManifest(join(store, 'backups', name, 'chain-000001', id, 'manifest.jsonl')).split('\n');
 }
 
 describeNative('extended attributes in backups', () => {

@@ -13,7 +13,8 @@ import { PathMatcher, compileExcludes } from './glob';
 import { LevelPlan, planLevel } from './level-plan';
 import { BackupCounts, ManifestEntry, ManifestHeader, MANIFEST_FORMAT, MANIFEST_VERSION } from './manifest';
 import { EntryXattrs } from './xattr-field';
-import { ManifestReader } from './manifest-reader';
+import { backupManifest } from './backup-entries';
+import { CompressionMode, compressionModeOf } from './compression';
 import { ManifestWriter } from './manifest-writer';
 import { PackOptions, PackWriter, packOptionsOf } from './pack-writer';
 import { comparePaths } from './path-order';
@@ -40,6 +41,8 @@ export interface BackupOptions extends EngineOptions {
   oneFileSystem?: boolean;
   /** Leave out directories holding one of these files (`NAME`, or `NAME:HEADER` for a file starting with HEADER). */
   excludeIfPresent?: string[];
+  /** How pieces and manifests are compressed (default 'auto'). */
+  compression?: CompressionMode;
   /** The clock, for tests of --restart-after. */
   now?: () => Date;
 }
@@ -222,12 +225,13 @@ class BackupRun {
       if (p.last) this.linkEntries.delete(p.linkKey);
     }
     else if (p.kind === 'file') entry = await this.fileEntry(p);
-    if (entry) await this.add(entry);
+    if (entry) await this.add(entry, p.previous);
     else if (p.previous && p.previous.type !== 'deleted') await this.add({ path: p.previous.path, type: 'deleted' });
   }
 
-  async add(entry: ManifestEntry): Promise<void> {
-    await this.manifest.add(entry);
+  /** Adds an entry to the manifest; `previous`, the parent's entry at its path, lets it be written as inherited. */
+  async add(entry: ManifestEntry, previous?: ManifestEntry): Promise<void> {
+    await this.manifest.add(entry, previous);
     this.counts.entries++;
     if (entry.type === 'file') {
       this.counts.files++;
@@ -371,8 +375,7 @@ async function canonicalSource(given: string): Promise<string> {
 /** Entries of the parent backup, one at a time, or nothing for a level 0. */
 function parentEntries(store: BackupStore, plan: LevelPlan): AsyncIterator<ManifestEntry> | undefined {
   if (plan.newChain) return undefined;
-  const key = manifestKey(plan.chain.name, plan.chain.chain, plan.parent.id);
-  return new ManifestReader(store.readObject(key), key).entries();
+  return backupManifest(store, plan.chain.name, plan.chain.chain, plan.parent.id).entries();
 }
 
 export async function backup(source: string, storeArgument: StoreArgument, options: BackupOptions = {}): Promise<BackupResult> {
@@ -455,7 +458,7 @@ async function runBackup(
     ...(options.oneFileSystem ? { oneFileSystem: true } : {}),
     ...(options.excludeIfPresent?.length ? { excludeIfPresent: options.excludeIfPresent } : {}),
   };
-  const manifest = new ManifestWriter(store.writeObject(manifestKey(name, chain, id)), header);
+  const manifest = new ManifestWriter(store.writeObject(manifestKey(name, chain, id)), header, compressionModeOf(options.compression));
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   setMaxListeners(RUN_SIGNAL_LISTENERS, signal);

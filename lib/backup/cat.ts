@@ -15,7 +15,7 @@ import { EngineOptions, streamOptions } from './engine-options';
 import { EntryRules } from './entry-rules';
 import { rebuildToStream } from './file-rebuild';
 import { ManifestEntry } from './manifest';
-import { ManifestReader } from './manifest-reader';
+import { backupManifest } from './backup-entries';
 import { manifestPathOf } from './path-order';
 import { chainsOfName, underReaderLock } from './read-session';
 import { BackupChoice, selectBackup } from './selection';
@@ -47,7 +47,7 @@ export async function cat(storeArgument: StoreArgument, path: string, output: Wr
     // The whole manifest first: its digest is only known at its end.
     const rules = new EntryRules(key, backup, new Map(bases.map((b) => [b.id, b])));
     let entry: ManifestEntry | undefined;
-    for await (const e of new ManifestReader(store.readObject(key), key).entries()) {
+    for await (const e of backupManifest(store, name, chain.chain, backup.id).entries()) {
       options.signal?.throwIfAborted();
       rules.check(e);
       if (e.path === wanted && e.type !== 'deleted') entry = e;

@@ -5,6 +5,7 @@
 // listing order: a gap or a missing parent is BACKUP_CHAIN_BROKEN.
 import { LibrsyncError } from '../errors';
 import { BackupCounts, ManifestHeader, ManifestTrailer, isTrailer, manifestCorrupt, validTrailer, validateHeader } from './manifest';
+import { headerLine, isPlainManifest, trailerLine } from './manifest-frames';
 import { BackupStore } from './store';
 import { manifestKey, parseBackupId, parseChainId } from './store-keys';
 
@@ -65,20 +66,16 @@ async function readEnds(store: BackupStore, key: string): Promise<{ header: Mani
   const size = await store.objectSize(key);
   if (size === undefined) return undefined;
   const head = await readAll(store.readObject(key, { start: 0, end: Math.min(size, EDGE_BYTES) }));
-  const firstNewline = head.indexOf(10);
-  if (firstNewline < 0) throw manifestCorrupt(key, 'no complete header line');
-  const header = validateHeader(parseLine(head.subarray(0, firstNewline).toString('utf8'), key), key);
-  // The trailer grows with the number of packs: read a longer tail until it holds the line before the trailer.
-  let tail: Buffer;
-  let lastStart: number;
+  const header = validateHeader(parseLine(headerLine(head, key), key), key);
+  // The trailer grows with the number of packs: read a longer tail until it holds the trailer's start.
+  let line: string | 'more';
   for (let edge = EDGE_BYTES; ; edge *= 4) {
     const start = Math.max(0, size - edge);
-    tail = await readAll(store.readObject(key, { start, end: size }));
-    if (tail[tail.length - 1] !== 10) throw manifestCorrupt(key, 'truncated (no trailer)');
-    lastStart = tail.lastIndexOf(10, tail.length - 2) + 1;
-    if (lastStart > 0 || start === 0) break;
+    const tail = await readAll(store.readObject(key, { start, end: size }));
+    line = trailerLine(tail, start === 0, isPlainManifest(head), key);
+    if (line !== 'more') break;
   }
-  const trailer = parseLine(tail.subarray(lastStart, tail.length - 1).toString('utf8'), key);
+  const trailer = parseLine(line, key);
   if (!isTrailer(trailer)) throw manifestCorrupt(key, 'truncated (no trailer)');
   if (!validTrailer(trailer)) throw manifestCorrupt(key, 'malformed trailer');
   return { header, trailer, size };

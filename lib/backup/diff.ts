@@ -7,7 +7,7 @@
 import { LibrsyncError } from '../errors';
 import { EngineOptions } from './engine-options';
 import { ManifestEntry } from './manifest';
-import { ManifestReader } from './manifest-reader';
+import { backupManifest } from './backup-entries';
 import { comparePaths } from './path-order';
 import { chainsOfName, underReaderLock } from './read-session';
 import { BackupChoice, selectBackup } from './selection';
@@ -69,8 +69,8 @@ function size(e: ManifestEntry): number | undefined {
 }
 
 /** A manifest's entries without the 'deleted' markers (absent is absent). */
-async function* present(store: BackupStore, key: string): AsyncGenerator<ManifestEntry> {
-  for await (const e of new ManifestReader(store.readObject(key), key).entries()) if (e.type !== 'deleted') yield e;
+async function* present(store: BackupStore, name: string, chain: string, id: string): AsyncGenerator<ManifestEntry> {
+  for await (const e of backupManifest(store, name, chain, id).entries()) if (e.type !== 'deleted') yield e;
 }
 
 export async function diff(storeArgument: StoreArgument, options: DiffOptions): Promise<DiffResult> {
@@ -97,8 +97,8 @@ export async function diff(storeArgument: StoreArgument, options: DiffOptions): 
       if (result.differences.length < MAX_KEPT) result.differences.push(d);
       await options.onDifference?.(d);
     };
-    const older = present(store, manifestKey(name, from.chain.chain, from.backup.id));
-    const newer = present(store, manifestKey(name, to.chain.chain, to.backup.id));
+    const older = present(store, name, from.chain.chain, from.backup.id);
+    const newer = present(store, name, to.chain.chain, to.backup.id);
     try {
       await merge(older, newer, report, options.signal);
     } finally {

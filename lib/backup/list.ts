@@ -1,7 +1,7 @@
 // list(): the chains and backups of each name, from manifest headers and
 // trailers only; listFiles(): one backup's entries, streamed.
 import { BackupCounts, ManifestEntry } from './manifest';
-import { ManifestReader } from './manifest-reader';
+import { backupManifest } from './backup-entries';
 import { listNames, readChains, readNamedChains } from './catalog';
 import { BackupChoice, resolveName, selectBackup } from './selection';
 import { openStoreArgument } from './open-store';
@@ -91,6 +91,5 @@ export async function* listFiles(storeArgument: StoreArgument, options: ListFile
   const name = await resolveName(store, options.name);
   const chains = options.name !== undefined ? await readNamedChains(store, name) : await readChains(store, name);
   const { chain, backup } = selectBackup(chains, name, options);
-  const key = manifestKey(name, chain.chain, backup.id);
-  yield* new ManifestReader(store.readObject(key), key).entries();
+  yield* backupManifest(store, name, chain.chain, backup.id).entries();
 }

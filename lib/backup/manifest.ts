@@ -1,13 +1,25 @@
 // The manifest of one backup, as JSON lines: a header, one entry per path
 // in comparePaths order, and a trailer holding the counts and the SHA-256
 // of every line before it (a truncated or edited manifest is detected).
-// Each entry holds everything needed to restore its path alone.
+// Version 1 entries each hold everything needed to restore their path;
+// version 2 (manifest-frames.ts: the lines in compressed frames) may write
+// an entry that equals the parent backup's as `{"path":P,"same":true}`, so
+// a level that changed little stores little (backup-entries.ts resolves it).
 import { LibrsyncError } from '../errors';
 import { MAX_BLOCK_LENGTH } from '../signature-params';
 import { EntryXattrs, xattrsProblem } from './xattr-field';
 
 export const MANIFEST_FORMAT = 'librsync-backup-manifest';
-export const MANIFEST_VERSION = 1;
+/** The version this one writes. */
+export const MANIFEST_VERSION = 2;
+/** The versions this one reads: 1 (plain JSON lines, entries whole), 2 (framed, entries inherited). */
+export const READABLE_MANIFEST_VERSIONS: readonly number[] = [1, 2];
+
+/** In a version-2 manifest: this path's entry is the parent backup's entry at the same path (`read` aside). */
+export interface InheritedEntry {
+  path: string;
+  same: true;
+}
 
 /** Where some bytes are: a range of a pack object written by backup `backup`. */
 export interface ObjectRef {
@@ -210,6 +222,48 @@ export function validateEntry(value: unknown, where: string): ManifestEntry {
   return e;
 }
 
+/** An inherited entry (version 2), checked: a safe path and nothing else; undefined when `value` is not one. */
+export function inheritedEntry(value: unknown, where: string): InheritedEntry | undefined {
+  const e = value as InheritedEntry;
+  if (!e || typeof e !== 'object' || (e as { same?: unknown }).same === undefined) return undefined;
+  if (e.same !== true || typeof e.path !== 'string' || Object.keys(e).length !== 2) throw manifestCorrupt(where, 'a malformed inherited entry');
+  if (!(e.path === '' || isSafeRelativePath(e.path))) throw manifestCorrupt(where, `unsafe path '${e.path}'`);
+  const tooLong = lengthProblem(e.path);
+  if (tooLong) throw manifestCorrupt(where, tooLong);
+  return e;
+}
+
+/**
+ * Whether `entry` may be written as inherited from `parent` (the parent
+ * backup's entry at the same path): equal in every field but `read`, which
+ * says what this backup did, and is false for an inherited file.
+ */
+export function inheritsFrom(entry: ManifestEntry, parent: ManifestEntry | undefined): boolean {
+  if (!parent || parent.type === 'deleted' || entry.type === 'deleted' || entry.path !== parent.path) return false;
+  if (entry.type === 'file' && entry.read !== false) return false;
+  const fields = (e: ManifestEntry): string[] => Object.keys(e).filter((k) => k !== 'read' && (e as unknown as Record<string, unknown>)[k] !== undefined);
+  const mine = fields(entry);
+  const theirs = fields(parent);
+  const a = entry as unknown as Record<string, unknown>;
+  const b = parent as unknown as Record<string, unknown>;
+  return mine.length === theirs.length && mine.every((k) => b[k] !== undefined && deepEqual(a[k], b[k]));
+}
+
+/** The entry an inherited one stands for. */
+export function resolveInherited(parent: ManifestEntry): ManifestEntry {
+  const { read: _read, ...rest } = parent;
+  void _read;
+  return rest.type === 'file' ? { ...rest, read: false } : rest;
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
 function isTime(v: unknown): boolean {
   return typeof v === 'string' && v.length < 64 && !Number.isNaN(Date.parse(v));
 }
@@ -217,8 +271,8 @@ function isTime(v: unknown): boolean {
 export function validateHeader(value: unknown, where: string): ManifestHeader {
   const h = value as ManifestHeader;
   if (!h || h.format !== MANIFEST_FORMAT) throw manifestCorrupt(where, 'no header line');
-  if (h.version !== MANIFEST_VERSION) {
-    throw new LibrsyncError('BACKUP_STORE_INVALID', `manifest ${where} has version ${String(h.version)}; this version reads ${MANIFEST_VERSION}`);
+  if (!READABLE_MANIFEST_VERSIONS.includes(h.version)) {
+    throw new LibrsyncError('BACKUP_STORE_INVALID', `manifest ${where} has version ${String(h.version)}; this version reads ${READABLE_MANIFEST_VERSIONS.join(' and ')}`);
   }
   const source = h.source as ManifestHeader['source'] | undefined;
   if (

@@ -17,7 +17,7 @@ import { EntryRules } from './entry-rules';
 import { rebuildFile } from './file-rebuild';
 import { TaskWindow } from './task-window';
 import { ManifestEntry } from './manifest';
-import { ManifestReader } from './manifest-reader';
+import { backupManifest } from './backup-entries';
 import { applyMetadata } from './restore-metadata';
 import { RestoreScratch } from './restore-scratch';
 import { isWithin, manifestPathOf } from './path-order';
@@ -167,7 +167,7 @@ async function restoreLocked(store: BackupStore, target: string, options: Restor
   let totalBytes = 0;
   const found = new Set<string>();
   const firstRules = rulesFor(key, backup, bases);
-  for await (const entry of new ManifestReader(store.readObject(key), key).entries()) {
+  for await (const entry of backupManifest(store, name, chain.chain, backup.id).entries()) {
     options.signal?.throwIfAborted();
     firstRules.check(entry);
     if (entry.type === 'deleted' || selected(entry.path, roots) !== 'yes') continue;
@@ -238,7 +238,7 @@ async function restoreLocked(store: BackupStore, target: string, options: Restor
   // Second pass: the rules again (the store may have changed since), then the writing.
   const rules = rulesFor(key, backup, bases);
   try {
-    for await (const entry of new ManifestReader(store.readObject(key), key).entries()) {
+    for await (const entry of backupManifest(store, name, chain.chain, backup.id).entries()) {
       options.signal?.throwIfAborted();
       rules.check(entry);
       if (entry.type === 'deleted') continue;

@@ -15,7 +15,7 @@ import { Stage, pipeAll } from './pipe-all';
 import { EngineOptions } from './engine-options';
 import { compileExcludes } from './glob';
 import { ManifestEntry, RecipeStep } from './manifest';
-import { ManifestReader } from './manifest-reader';
+import { backupManifest } from './backup-entries';
 import { EntryRules } from './entry-rules';
 import { comparePaths } from './path-order';
 import { readChecked } from './file-rebuild';
@@ -168,7 +168,7 @@ async function verifyBackup(
   }
   const ctx = { store, name, chain: chain.chain };
   try {
-    for await (const entry of new ManifestReader(store.readObject(key), key).entries()) {
+    for await (const entry of backupManifest(store, name, chain.chain, backup.id).entries()) {
       signal?.throwIfAborted();
       try {
         rules?.check(entry);
@@ -241,8 +241,7 @@ async function compareWithSource(
   report: (d: Difference) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  const key = manifestKey(chain.name, chain.chain, backup.id);
-  const entries = new ManifestReader(store.readObject(key), key).entries();
+  const entries = backupManifest(store, chain.name, chain.chain, backup.id).entries();
   const next = async (): Promise<ManifestEntry | undefined> => {
     for (;;) {
       const { value, done } = await entries.next();
