@@ -12,11 +12,10 @@ import { READERS_WAIT_MS, awaitNoReaders, takeReaderLock } from './reader-locks'
 import { PACK_TARGET_BYTES } from './pack-writer';
 import { endAndFinish } from './stream-waits';
 import { BackupStore, ByteRange, LockKind, ObjectWriter, StoreLock } from './store';
-import { checkStoreMarker } from './store-marker';
+import { checkStoreMarker, storeMarkerText, upgradeNeeded } from './store-marker';
 
-/** The marker at the root of every store; `version` changes with the layout. */
+/** The marker at the root of every store (store-marker.ts: what it holds). */
 export const STORE_FORMAT_FILE = 'librsync-backup.json';
-export const STORE_FORMAT = { format: 'librsync-backup', version: 1 } as const;
 const DATA_DIR = 'backups';
 
 function checkKey(key: string): void {
@@ -62,8 +61,18 @@ export class LocalDirectoryStore implements BackupStore {
       await this.create(markerPath);
       return;
     }
-    checkStoreMarker(text, this.location, markerPath, STORE_FORMAT);
+    const version = checkStoreMarker(text, this.location, markerPath);
     await this.removeOldMarkerTemporaries();
+    if (upgradeNeeded(version, create)) {
+      const writer = new AtomicFileWriter(markerPath, { overwrite: true, mode: 0o600 });
+      try {
+        await endAndFinish(writer, storeMarkerText());
+      } catch (err) {
+        await writer.settled();
+        throw err;
+      }
+      await fsyncDirectory(this.location);
+    }
   }
 
   /** Temporary markers of creations that were killed (or lost a race), once surely nobody's. */
@@ -99,7 +108,7 @@ export class LocalDirectoryStore implements BackupStore {
     await mkdir(this.dataRoot, { recursive: true, mode: 0o700 });
     const writer = new AtomicFileWriter(markerPath, { overwrite: false, mode: 0o600 });
     try {
-      await endAndFinish(writer, `${JSON.stringify(STORE_FORMAT)}\n`);
+      await endAndFinish(writer, storeMarkerText());
     } catch (err) {
       await writer.settled();
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return this.open({ create: false });

@@ -18,8 +18,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { LibrsyncError, paramError } from '../../errors';
-import { STORE_FORMAT, STORE_FORMAT_FILE } from '../local-store';
-import { checkStoreMarker } from '../store-marker';
+import { STORE_FORMAT_FILE } from '../local-store';
+import { checkStoreMarker, storeMarkerText, upgradeNeeded } from '../store-marker';
 import { BackupStore, ByteRange, LockKind, ObjectWriter, StoreLock } from '../store';
 import { createS3Client, PARTS_IN_FLIGHT, ResolvedS3Options, resolveS3Options, S3StoreOptions } from './s3-config';
 import { isNoSuchBucket, isNotFound, s3ErrorName, statusOf, storeError } from './s3-errors';
@@ -116,7 +116,12 @@ export class S3Store implements BackupStore {
       await this.create(markerKey);
       return;
     }
-    checkStoreMarker(text, this.location, `${this.location}: ${STORE_FORMAT_FILE}`, STORE_FORMAT);
+    const version = checkStoreMarker(text, this.location, `${this.location}: ${STORE_FORMAT_FILE}`);
+    if (upgradeNeeded(version, create)) await this.putMarker(markerKey);
+  }
+
+  private async putMarker(markerKey: string): Promise<void> {
+    await this.send(new PutObjectCommand({ Bucket: this.bucket, Key: markerKey, Body: storeMarkerText(), ContentType: 'application/json' }), `writing ${STORE_FORMAT_FILE}`);
   }
 
   /**
@@ -130,7 +135,7 @@ export class S3Store implements BackupStore {
     if (!(await this.isEmpty())) {
       throw new LibrsyncError('BACKUP_STORE_INVALID', `${this.location} is not empty and not a backup store (no ${STORE_FORMAT_FILE})`);
     }
-    await this.send(new PutObjectCommand({ Bucket: this.bucket, Key: markerKey, Body: `${JSON.stringify(STORE_FORMAT)}\n`, ContentType: 'application/json' }), `writing ${STORE_FORMAT_FILE}`);
+    await this.putMarker(markerKey);
   }
 
   private async ensureBucket(): Promise<void> {
