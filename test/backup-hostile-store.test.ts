@@ -12,7 +12,7 @@ import { randomBytesSeeded, scratchDir } from './support/files';
 import { sealed } from './support/manifest-seal';
 import { describeNative } from './support/requirements';
 import { TreeSnapshot, snapshotTree } from './support/tree-snapshot';
-import { readManifest } from './support/manifest-text';
+import { readManifest, resolvedEntries } from './support/manifest-text';
 
 const NAME = 'h';
 type Line = Record<string, any>;
@@ -62,12 +62,13 @@ describeNative('a hostile store', () => {
     return join(c.store, 'backups', NAME, 'chain-000001', id, 'manifest.jsonl');
   }
 
-  function craft(c: Case, id: string, edit: Edit): void {
+  /** Rewrites a manifest with `edit` applied, its inherited entries written out whole first (so the edit sees every field). */
+  async function craft(c: Case, id: string, edit: Edit): Promise<void> {
     const path = manifestPath(c, id);
     const lines = readManifest(path).split('\n').slice(0, -1).map((l) => JSON.parse(l) as Line);
     const header = lines[0];
     const trailer = lines[lines.length - 1];
-    const entries = lines.slice(1, -1);
+    const entries = (await resolvedEntries(c.store, NAME, 'chain-000001', id)) as Line[];
     const edited = edit(header, entries) ?? entries;
     const body = [header, ...edited].map((l) => `${JSON.stringify(l)}\n`).join('');
     writeFileSync(path, sealed(body, trailer));
@@ -144,13 +145,13 @@ describeNative('a hostile store', () => {
 
   it.each(cases)('refuses %s, before writing anything, and verify agrees', async (_what, edit, code, message) => {
     const c = await makeCase();
-    craft(c, latest, edit);
+    await craft(c, latest, edit);
     await expectRefused(c, code, message);
   });
 
   it('ends at once on a header that names itself as its parent (restore and verify)', async () => {
     const c = await makeCase();
-    craft(c, latest, (h) => void (h.parent = h.id));
+    await craft(c, latest, (h) => void (h.parent = h.id));
     const started = Date.now();
     await expect(restore(c.store, c.target, {})).rejects.toMatchObject({ code: 'BACKUP_CHAIN_BROKEN' });
     const report = await verify(c.store, {});
@@ -171,7 +172,7 @@ describeNative('a hostile store', () => {
 
   it('restores thousands of nested directories', async () => {
     const c = await makeCase();
-    craft(c, latest, (_h, es) => {
+    await craft(c, latest, (_h, es) => {
       const dir = entryOf(es, 'sub');
       const nested: Line[] = [];
       for (let depth = 1, path = 'sub/d'; depth <= 2000; depth++, path += '/d') nested.push({ ...dir, path });

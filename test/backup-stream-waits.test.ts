@@ -6,6 +6,7 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FanOut } from '../lib/backup/fan-out';
+import { MANIFEST_FRAME_BYTES } from '../lib/backup/manifest-frames';
 import { ManifestWriter } from '../lib/backup/manifest-writer';
 import { MANIFEST_FORMAT, MANIFEST_VERSION, ManifestHeader } from '../lib/backup/manifest';
 import { PackWriter } from '../lib/backup/pack-writer';
@@ -89,16 +90,23 @@ describe('stream waits', () => {
   });
 
   it('ManifestWriter.finish() rejects when the manifest object failed earlier (a full disk), never waits forever', async () => {
-    const writer = new ManifestWriter(failingObject(1), header);
+    const writer = new ManifestWriter(failingObject(1), header, 'auto');
     await new Promise((resolve) => setImmediate(resolve)); // the header's write has failed by now
     await expect(writer.finish({ end: true, finished: '', counts: {} as never, packs: {} })).rejects.toMatchObject({ code: 'ENOSPC' });
   });
 
-  it('ManifestWriter.add() stops at the first failed write', async () => {
-    const writer = new ManifestWriter(failingObject(2), header);
-    await writer.add({ path: '', type: 'dir', mode: 0o755, uid: 0, gid: 0, mtimeNs: '0' });
-    await new Promise((resolve) => setImmediate(resolve));
-    await expect(writer.add({ path: 'a', type: 'dir', mode: 0o755, uid: 0, gid: 0, mtimeNs: '0' })).rejects.toMatchObject({ code: 'ENOSPC' });
+  it('ManifestWriter.add() stops at the first failed write (the first frame of entries after the header)', async () => {
+    const writer = new ManifestWriter(failingObject(2), header, 'auto');
+    const long = 'x'.repeat(1000);
+    let added = 0;
+    const adding = (async () => {
+      // Entries are written a frame (MANIFEST_FRAME_BYTES of lines) at a time: the add that fills the first frame fails.
+      for (; added < 2 * (MANIFEST_FRAME_BYTES / 1000); added++) {
+        await writer.add({ path: `${String(added).padStart(6, '0')}-${long}`, type: 'dir', mode: 0o755, uid: 0, gid: 0, mtimeNs: '0' });
+      }
+    })();
+    await expect(adding).rejects.toMatchObject({ code: 'ENOSPC' });
+    expect(added).toBeLessThan(MANIFEST_FRAME_BYTES / 100);
   });
 
   it('PackWriter.close() rejects when its pack failed earlier', async () => {

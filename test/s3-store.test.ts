@@ -79,7 +79,7 @@ describeWithSwift('S3Store on Swift', () => {
     await store.open({ create: true });
     expect(await keysIn(bucket)).toEqual(['p/librsync-backup.json']);
     const marker = await admin.send(new GetObjectCommand({ Bucket: bucket, Key: 'p/librsync-backup.json' }));
-    expect(await marker.Body!.transformToString()).toBe('{"format":"librsync-backup","version":1}\n');
+    expect(await marker.Body!.transformToString()).toBe('{"format":"librsync-backup","version":2}\n');
     await storeAt(`s3://${bucket}/p/`).open({ create: false });
     await storeAt(`s3://${bucket}/p`).open({ create: true }); // twice: still the same store
 
@@ -90,7 +90,7 @@ describeWithSwift('S3Store on Swift', () => {
     const notEmpty = await rejection(storeAt(`s3://${bucket}/other`).open({ create: true }));
     expect([notEmpty.code, notEmpty.message]).toEqual(['BACKUP_STORE_INVALID', `s3://${bucket}/other at ${swift.endpoint} is not empty and not a backup store (no librsync-backup.json)`]);
     await admin.send(new PutObjectCommand({ Bucket: bucket, Key: 'bad/librsync-backup.json', Body: '{"format":"librsync-backup","version":9}' }));
-    expect((await rejection(storeAt(`s3://${bucket}/bad`).open({ create: false }))).message).toMatch(/has store format version 9; this version reads 1$/);
+    expect((await rejection(storeAt(`s3://${bucket}/bad`).open({ create: false }))).message).toMatch(/has store format version 9; this version reads 1 and 2$/);
     await swift.deleteBucket(bucket);
   });
 

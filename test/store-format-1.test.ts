@@ -85,4 +85,12 @@ test('a new level on top of the format-1 chain restores exactly', async () => {
   expect(readFileSync(join(target, 'later.txt'), 'utf8')).toBe('x'.repeat(100_000));
   expect(readFileSync(join(target, 'big.bin')).equals(fixture.level(2)['big.bin'].data!)).toBe(true);
   expect((await verify(store, { name: fixture.NAME })).ok).toBe(true);
+  // Written to in format 2, the store says so: a version reading only format 1 now refuses it.
+  expect(JSON.parse(readFileSync(join(store, 'librsync-backup.json'), 'utf8'))).toEqual({ format: 'librsync-backup', version: 2 });
+});
+
+test('reading a format-1 store leaves it format 1', async () => {
+  await restore(store, join(work, 'r'), { name: fixture.NAME });
+  await verify(store, { name: fixture.NAME });
+  expect(JSON.parse(readFileSync(join(store, 'librsync-backup.json'), 'utf8'))).toEqual({ format: 'librsync-backup', version: 1 });
 });

@@ -19,6 +19,7 @@ import {
 } from './manifest';
 import { manifestText } from './manifest-frames';
 import { comparePaths } from './path-order';
+import { parseBackupId } from './store-keys';
 
 /** The reader of a backup's parent, by id (the same name and chain). */
 export type ParentOpener = (parentId: string) => ManifestReader;
@@ -108,11 +109,16 @@ export class ManifestReader {
     const header = this.header!;
     if (header.parent === null || !this.openParent) throw manifestCorrupt(this.where, `'${path}' is inherited, but there is no parent backup`);
     if (!this.parent) {
+      // Each parent comes earlier in its chain: a crafted loop of parents ends here, not in endless reads.
+      const parentSequence = parseBackupId(header.parent)?.sequence;
+      if (parentSequence === undefined || parentSequence >= header.sequence) {
+        throw manifestCorrupt(this.where, `its parent ${header.parent} does not come before it (sequence ${header.sequence})`);
+      }
       const reader = this.openParent(header.parent);
       const entries = reader.entries();
       const first = await entries.next();
       const ph = reader.header!;
-      if (ph.name !== header.name || ph.chain !== header.chain || ph.id !== header.parent) {
+      if (ph.name !== header.name || ph.chain !== header.chain || ph.id !== header.parent || ph.sequence !== parentSequence) {
         throw manifestCorrupt(this.where, `its parent's manifest names ${ph.name}/${ph.chain}/${ph.id}, not ${header.name}/${header.chain}/${header.parent}`);
       }
       this.parent = { reader, entries, next: first.done ? undefined : first.value };
