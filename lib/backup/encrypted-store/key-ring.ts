@@ -64,10 +64,12 @@ export async function removeKey(store: BackupStore, id: string): Promise<void> {
 /**
  * The master key `password` opens, and the id of the key object that
  * opened it. STORE_KEY_WRONG when none does; a damaged key object is
- * passed over (another may open), and its error given when none did.
+ * passed over (another may open), and its error given when none did (as
+ * the error itself when no key could even be tried).
  */
 export async function unlock(store: BackupStore, password: string, ids: string[]): Promise<{ master: Buffer; id: string }> {
   let damaged: LibrsyncError | undefined;
+  let tried = 0;
   for (const id of ids.slice(0, MAX_KEYS_TRIED)) {
     let stored: StoredKey;
     try {
@@ -77,10 +79,13 @@ export async function unlock(store: BackupStore, password: string, ids: string[]
       damaged ??= err;
       continue;
     }
+    tried++;
     const master = await unwrapMasterKey(stored.key, password);
     if (master) return { master, id };
   }
-  const tried = ids.length > MAX_KEYS_TRIED ? ` (the first ${MAX_KEYS_TRIED} of its ${ids.length} keys were tried)` : '';
+  // Nothing a passphrase could be wrong for: the damage is the error.
+  if (damaged && tried === 0) throw damaged;
+  const some = ids.length > MAX_KEYS_TRIED ? ` (the first ${MAX_KEYS_TRIED} of its ${ids.length} keys were tried)` : '';
   const also = damaged ? `; ${damaged.message}` : '';
-  throw new LibrsyncError('STORE_KEY_WRONG', `wrong passphrase for the encrypted store ${store.location}: it opens none of its keys${tried}${also}`);
+  throw new LibrsyncError('STORE_KEY_WRONG', `wrong passphrase for the encrypted store ${store.location}: it opens none of its keys${some}${also}`);
 }
