@@ -11,7 +11,7 @@ import { StoreArgument, BackupStore } from './store';
 import { BlockCacheStore } from './block-cache-store';
 import { StoreAccessOptions } from './engine-options';
 import { EncryptedStore } from './encrypted-store/encrypted-store';
-import { PlainStoreCheck } from './encrypted-store/plain-store-check';
+import { PASSWORD_HINT, PlainStoreCheck } from './encrypted-store/plain-store-check';
 
 export function openStoreArgument(argument: StoreArgument, access: StoreAccessOptions = {}): BackupStore {
   const store: BackupStore = typeof argument !== 'string' ? argument : isS3Url(argument) ? new S3Store(argument) : new LocalDirectoryStore(argument);
@@ -19,7 +19,7 @@ export function openStoreArgument(argument: StoreArgument, access: StoreAccessOp
     if (access.password !== undefined || access.encrypt) throw paramError('the store given is already an EncryptedStore (or checked plain): give the passphrase to it, not also as an option');
     return store;
   }
-  if (access.encrypt && access.password === undefined) throw new LibrsyncError('STORE_PASSWORD_REQUIRED', 'an encrypted store needs a passphrase (the password option)');
+  if (access.encrypt && access.password === undefined) throw new LibrsyncError('STORE_PASSWORD_REQUIRED', `a new encrypted store needs a passphrase: ${PASSWORD_HINT}`);
   // A store whose requests are costly gets its packs read in blocks, through a cache of this run's.
   const cached = store.readBlockBytes !== undefined && !(store instanceof BlockCacheStore) ? new BlockCacheStore(store, store.readBlockBytes) : store;
   return access.password !== undefined ? new EncryptedStore(cached, { password: access.password, encrypt: access.encrypt }) : new PlainStoreCheck(cached);

@@ -7,6 +7,7 @@ import { openStoreArgument } from '../open-store';
 import { BackupStore, StoreArgument } from '../store';
 import { EncryptedStore } from './encrypted-store';
 import { ScryptParams } from './key-object';
+import { PASSWORD_HINT } from './plain-store-check';
 
 export interface InitOptions extends StoreAccessOptions {
   /** scrypt parameters of the first key (default DEFAULT_SCRYPT). */
@@ -32,7 +33,7 @@ async function exists(store: BackupStore): Promise<boolean> {
 }
 
 export async function initStore(argument: StoreArgument, options: InitOptions = {}): Promise<InitResult> {
-  if (options.encrypt && options.password === undefined) throw new LibrsyncError('STORE_PASSWORD_REQUIRED', 'an encrypted store needs a passphrase (the password option)');
+  if (options.encrypt && options.password === undefined) throw new LibrsyncError('STORE_PASSWORD_REQUIRED', `a new encrypted store needs a passphrase: ${PASSWORD_HINT}`);
   if (!options.encrypt && options.password !== undefined) {
     throw paramError('a passphrase was given for a plain store: ask for encryption (--encrypt, the encrypt option), or give no passphrase (unset LIBRSYNC_PASSWORD)');
   }
