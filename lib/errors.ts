@@ -29,7 +29,11 @@ export type LibrsyncErrorCode =
   | 'TARGET_NOT_EMPTY'
   | 'STORE_UNAVAILABLE'
   | 'STORE_ACCESS_DENIED'
-  | 'STORE_NOT_FOUND';
+  | 'STORE_NOT_FOUND'
+  | 'STORE_KEY_WRONG'
+  | 'STORE_PASSWORD_REQUIRED'
+  | 'STORE_NOT_ENCRYPTED'
+  | 'STORE_EXISTS';
 
 /** rs_result values, as returned by librsync and used as rdiff exit codes. */
 export const RS_RESULT = {
@@ -70,6 +74,15 @@ const RESULT_OF_CODE: Record<LibrsyncErrorCode, number> = {
   STORE_UNAVAILABLE: RS_RESULT.RS_IO_ERROR,
   STORE_ACCESS_DENIED: RS_RESULT.RS_IO_ERROR,
   STORE_NOT_FOUND: RS_RESULT.RS_IO_ERROR,
+  // An encrypted store's passphrase is its credentials: wrong or missing,
+  // it is refused as S3 credentials are. A store that is not the kind
+  // asked for (plain when a passphrase was given) is not a store this run
+  // can use, as a store of a newer format is not; init on a store that
+  // exists already is refused as a restore into a non-empty target is.
+  STORE_KEY_WRONG: RS_RESULT.RS_IO_ERROR,
+  STORE_PASSWORD_REQUIRED: RS_RESULT.RS_IO_ERROR,
+  STORE_NOT_ENCRYPTED: RS_RESULT.RS_BAD_MAGIC,
+  STORE_EXISTS: RS_RESULT.RS_IO_ERROR,
 };
 
 export interface LibrsyncErrorOptions {

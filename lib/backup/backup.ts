@@ -379,7 +379,7 @@ function parentEntries(store: BackupStore, plan: LevelPlan): AsyncIterator<Manif
 }
 
 export async function backup(source: string, storeArgument: StoreArgument, options: BackupOptions = {}): Promise<BackupResult> {
-  const store = openStoreArgument(storeArgument);
+  const store = openStoreArgument(storeArgument, options);
   const given = resolve(source);
   // SOURCE itself may be a symlink (/srv/current -> /srv/release-7): the
   // user named it, so it is followed; its name and path stay as given.

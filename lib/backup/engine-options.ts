@@ -19,7 +19,19 @@ export interface BackupProgress {
   path?: string;
 }
 
-export interface EngineOptions {
+/** How a run opens its store: what every engine function, and openStoreArgument, takes. */
+export interface StoreAccessOptions {
+  /**
+   * The passphrase of an encrypted store (never logged nor put in an
+   * error). Given for a store that is not encrypted, the run fails with
+   * STORE_NOT_ENCRYPTED; absent for an encrypted one, STORE_PASSWORD_REQUIRED.
+   */
+  password?: string;
+  /** backup(): a store that holds no backups yet (or none at all) is made encrypted with `password`. */
+  encrypt?: boolean;
+}
+
+export interface EngineOptions extends StoreAccessOptions {
   signal?: AbortSignal;
   /** Called often (per file and per MiB); keep it cheap. */
   onProgress?: (progress: BackupProgress) => void;

@@ -24,3 +24,6 @@ export { defaultName } from './selection';
 export { parseTime } from './time-spec';
 export { LibrsyncError } from '../errors';
 export type { LibrsyncErrorCode } from '../errors';
+export type { StoreAccessOptions } from './engine-options';
+export { EncryptedStore, initStore, addStoreKey, listStoreKeys, removeStoreKey, changeStorePassword, DEFAULT_SCRYPT } from './encrypted-store';
+export type { EncryptedStoreOptions, StoreKeyInfo, StoreKeyOptions, ScryptParams, InitOptions, InitResult } from './encrypted-store';

@@ -5,10 +5,11 @@ import { backupManifest } from './backup-entries';
 import { listNames, readChains, readNamedChains } from './catalog';
 import { BackupChoice, resolveName, selectBackup } from './selection';
 import { openStoreArgument } from './open-store';
+import { StoreAccessOptions } from './engine-options';
 import { StoreArgument } from './store';
 import { checkName, manifestKey } from './store-keys';
 
-export interface ListOptions {
+export interface ListOptions extends StoreAccessOptions {
   name?: string;
 }
 
@@ -43,7 +44,7 @@ export interface ListResult {
 }
 
 export async function list(storeArgument: StoreArgument, options: ListOptions = {}): Promise<ListResult> {
-  const store = openStoreArgument(storeArgument);
+  const store = openStoreArgument(storeArgument, options);
   await store.open({ create: false });
   const names = options.name !== undefined ? [checkName(options.name)] : await listNames(store);
   const result: ListResult = { names: [] };
@@ -80,13 +81,13 @@ export async function list(storeArgument: StoreArgument, options: ListOptions = 
   return result;
 }
 
-export interface ListFilesOptions extends BackupChoice {
+export interface ListFilesOptions extends BackupChoice, StoreAccessOptions {
   name?: string;
 }
 
 /** The entries of one backup (the newest, or by level / time), in path order; deleted paths included as type 'deleted'. */
 export async function* listFiles(storeArgument: StoreArgument, options: ListFilesOptions = {}): AsyncGenerator<ManifestEntry> {
-  const store = openStoreArgument(storeArgument);
+  const store = openStoreArgument(storeArgument, options);
   await store.open({ create: false });
   const name = await resolveName(store, options.name);
   const chains = options.name !== undefined ? await readNamedChains(store, name) : await readChains(store, name);

@@ -8,12 +8,13 @@ import { LibrsyncError } from '../errors';
 import { ChainInfo, listNames, readChains, readNamedChains } from './catalog';
 import { Decision, RetentionPolicy, decide, isByBackup } from './retention';
 import { openStoreArgument } from './open-store';
+import { StoreAccessOptions } from './engine-options';
 import { StoreArgument } from './store';
 import { backupPrefix, chainPrefix, checkName, manifestKey } from './store-keys';
 import { parseTime } from './time-spec';
 
 /** A retention policy (see RetentionPolicy), whose times may also be given as text: a date, or an age such as '30d'. */
-export interface PruneOptions extends Omit<RetentionPolicy, 'keepWithin' | 'olderThan'> {
+export interface PruneOptions extends Omit<RetentionPolicy, 'keepWithin' | 'olderThan'>, StoreAccessOptions {
   name?: string;
   keepWithin?: Date | string;
   olderThan?: Date | string;
@@ -81,7 +82,7 @@ function describeChain(c: ChainInfo, backups: ChainInfo['backups']): PrunedChain
 }
 
 export async function prune(storeArgument: StoreArgument, options: PruneOptions): Promise<PruneResult> {
-  const store = openStoreArgument(storeArgument);
+  const store = openStoreArgument(storeArgument, options);
   const policy = policyOf(options);
   await store.open({ create: false });
   // Removing backups needs the store to itself: no backup, and no restore or verify reading it.

@@ -9,7 +9,7 @@ import { resolveName } from './selection';
 import { BackupStore, StoreArgument } from './store';
 
 export async function underReaderLock<T>(storeArgument: StoreArgument, options: EngineOptions, work: (store: BackupStore) => Promise<T>): Promise<T> {
-  const store = openStoreArgument(storeArgument);
+  const store = openStoreArgument(storeArgument, options);
   await store.open({ create: false });
   const lock = await store.lock('reader');
   try {

@@ -135,7 +135,7 @@ function rulesFor(key: string, backup: BackupInfo, bases: BackupInfo[]): EntryRu
 }
 
 export async function restore(storeArgument: StoreArgument, target: string, options: RestoreOptions = {}): Promise<RestoreResult> {
-  const store = openStoreArgument(storeArgument);
+  const store = openStoreArgument(storeArgument, options);
   const roots = normalizeSelection(options.paths);
   const at = typeof options.at === 'string' ? parseTime(options.at) : options.at;
   if (at !== undefined && options.level !== undefined) throw new LibrsyncError('RS_PARAM_ERROR', 'choose --level or --at, not both');

@@ -74,7 +74,7 @@ async function drain(stages: Stage[]): Promise<void> {
 }
 
 export async function verify(storeArgument: StoreArgument, options: VerifyOptions = {}): Promise<VerifyResult> {
-  const store = openStoreArgument(storeArgument);
+  const store = openStoreArgument(storeArgument, options);
   await store.open({ create: false });
   // A prune must not remove backups while they are checked (that would read as damage).
   const lock = await store.lock('reader');

@@ -1,6 +1,7 @@
 // `backup SOURCE STORE`: one new level of SOURCE in STORE.
 import { backup, BackupResult } from '../backup/backup';
 import { S3_OPTIONS, storeArgument } from './store-options';
+import { ENCRYPT, PASSWORD_OPTIONS, askForNewStorePassword } from './password-options';
 import { BLOCK_SIZE } from './cli-options';
 import { BACKUP_COMMANDS, CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
 import {
@@ -46,6 +47,7 @@ export function backupSummary(r: BackupResult): string[] {
 
 async function runBackup(context: CommandContext): Promise<CommandOutcome> {
   const [source, storeName] = context.args;
+  if (context.values.password.encrypt) await askForNewStorePassword(context.values, context.io);
   const store = storeArgument(storeName, context.values);
   const { values, options } = context;
   const fromFiles: string[] = [];
@@ -95,6 +97,8 @@ export const backupCommand = ownCommand({
     EXCLUDE_CACHES,
     ONE_FILE_SYSTEM,
     ...S3_OPTIONS,
+    ENCRYPT,
+    ...PASSWORD_OPTIONS,
   ],
   examples: [
     { what: 'The next level of /srv/data (level 0 the first time)', line: 'librsync backup /srv/data /backups' },
@@ -102,13 +106,16 @@ export const backupCommand = ownCommand({
     { what: 'Start a new chain now, with a JSON summary', line: 'librsync backup /srv/data /backups --level 0 --json' },
     { what: 'The root file system alone, without caches or directories marked .nobackup', line: 'librsync backup / /mnt/backups --one-file-system --exclude-caches --exclude-if-present .nobackup' },
     { what: 'Exclude patterns kept in a file', line: 'librsync backup /home /backups --exclude-file /etc/librsync/excludes' },
+    { what: 'Into a new encrypted store, the passphrase read from a file', line: 'librsync backup /srv/data /backups --encrypt --password-file /etc/librsync/passphrase' },
   ],
   exitStatuses: [
     EXIT_HELP.success,
     { status: '2', meaning: 'done, with warnings: a socket or device skipped, a file that could not be read or kept changing' },
     { status: '100', meaning: 'I/O error (including a full disk: nothing is committed); BACKUP_LOCKED; BACKUP_NOT_FOUND (--level N with no level N-1)' },
+    EXIT_HELP.storeKey,
     EXIT_HELP.usage,
     EXIT_HELP.storeInvalid,
+    EXIT_HELP.notEncrypted,
     { status: '106', meaning: 'BACKUP_CHAIN_BROKEN: the chain to extend is damaged (start a new one with --level 0)' },
     EXIT_HELP.internal,
     { status: '108', meaning: 'RS_PARAM_ERROR (a bad --name or -b), BACKUP_SOURCE_UNSUPPORTED (SOURCE is neither a directory nor a file)' },

@@ -1,6 +1,7 @@
 // `cat STORE PATH`: one file of a backup on stdout, without restoring.
 import { cat } from '../backup/cat';
 import { S3_OPTIONS, storeArgument } from './store-options';
+import { PASSWORD_OPTIONS } from './password-options';
 import { parseTime } from '../backup/time-spec';
 import { BACKUP_COMMANDS, CommandContext, CommandOutcome, ownCommand } from './command';
 import { AT, BACKUP, LEVEL, NAME, checkOneBackupChoice } from './command-options';
@@ -37,7 +38,7 @@ export const catCommand = ownCommand({
   ],
   group: BACKUP_COMMANDS,
   outputArg: 2,
-  options: [describedAs(NAME, 'Backup name', 'the only name in STORE'), BACKUP, LEVEL, AT, ...S3_OPTIONS],
+  options: [describedAs(NAME, 'Backup name', 'the only name in STORE'), BACKUP, LEVEL, AT, ...S3_OPTIONS, ...PASSWORD_OPTIONS],
   examples: [
     { what: 'A file as the newest backup has it', line: 'librsync cat /backups etc/hosts' },
     { what: 'As it was on 20 November, into a file', line: 'librsync cat /backups var/lib/app/db.sqlite --at 2026-11-20 > db.sqlite' },
@@ -46,7 +47,9 @@ export const catCommand = ownCommand({
     EXIT_HELP.success,
     { status: '100', meaning: 'I/O error; BACKUP_NOT_FOUND (no such backup, or PATH is not in it); BACKUP_LOCKED (a prune runs)' },
     EXIT_HELP.usage,
+    EXIT_HELP.storeKey,
     EXIT_HELP.storeInvalid,
+    EXIT_HELP.notEncrypted,
     { status: '106', meaning: 'BACKUP_CORRUPT, BACKUP_OBJECT_MISSING, BACKUP_CHAIN_BROKEN: the stored file is damaged (what was written is not the file)' },
     EXIT_HELP.internal,
     { status: '108', meaning: "RS_PARAM_ERROR: PATH is a directory, a symlink or a FIFO in the backup, or leaves SOURCE ('..')" },

@@ -8,6 +8,7 @@ import { usageError } from './cli-error';
 import { parseIntOption } from './numbers';
 import { OptionSpec } from './option-spec';
 import { defaultS3Values, S3CommandValues } from './store-options';
+import { defaultPasswordValues, PasswordCommandValues } from './password-options';
 
 export interface CommandValues {
   name?: string;
@@ -40,6 +41,8 @@ export interface CommandValues {
   keepWithin?: string;
   /** --s3-endpoint and the other S3 options (store-options.ts). */
   s3: S3CommandValues;
+  /** --password-file, --encrypt, --new-password-file (password-options.ts). */
+  password: PasswordCommandValues;
 }
 
 export function defaultCommandValues(): CommandValues {
@@ -54,6 +57,7 @@ export function defaultCommandValues(): CommandValues {
     oneFileSystem: false,
     keepGoing: false,
     s3: defaultS3Values(),
+    password: defaultPasswordValues(),
   };
 }
 

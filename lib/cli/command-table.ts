@@ -7,6 +7,8 @@ import { catCommand } from './cat-command';
 import { deltaCommand } from './delta-command';
 import { diffCommand } from './diff-command';
 import { helpCommand } from './help-command';
+import { initCommand } from './init-command';
+import { keyCommand } from './key-command';
 import { listCommand } from './list-command';
 import { patchCommand } from './patch-command';
 import { pruneCommand } from './prune-command';
@@ -25,5 +27,7 @@ export const COMMANDS: readonly Command[] = [
   pruneCommand,
   catCommand,
   diffCommand,
+  initCommand,
+  keyCommand,
   helpCommand,
 ];

@@ -1,6 +1,7 @@
 // `diff STORE A B`: what changed between two backups, from their manifests.
 import { BackupDifference, diff } from '../backup/diff';
 import { S3_OPTIONS, storeArgument } from './store-options';
+import { PASSWORD_OPTIONS } from './password-options';
 import { parseBackupRef } from '../backup/selection';
 import { drained } from '../backup/stream-waits';
 import { LibrsyncError } from '../errors';
@@ -68,7 +69,7 @@ export const diffCommand = ownCommand({
       'With --json, one JSON object a difference, then the summary.',
   ],
   group: BACKUP_COMMANDS,
-  options: [describedAs(NAME, 'Backup name', 'the only name in STORE'), ...S3_OPTIONS],
+  options: [describedAs(NAME, 'Backup name', 'the only name in STORE'), ...S3_OPTIONS, ...PASSWORD_OPTIONS],
   examples: [
     { what: 'What changed from the level 0 of a chain to its level 3', line: 'librsync diff /backups chain-000002/000000-L0 chain-000002/000003-L3' },
   ],
@@ -76,7 +77,9 @@ export const diffCommand = ownCommand({
     EXIT_HELP.success,
     { status: '100', meaning: 'I/O error; BACKUP_NOT_FOUND (no such backup); BACKUP_LOCKED (a prune runs)' },
     EXIT_HELP.usage,
+    EXIT_HELP.storeKey,
     EXIT_HELP.storeInvalid,
+    EXIT_HELP.notEncrypted,
     { status: '106', meaning: 'BACKUP_CORRUPT: a manifest is damaged' },
     EXIT_HELP.internal,
     { status: '108', meaning: 'RS_PARAM_ERROR: A and B back up a directory and a file; BACKUP_NAME_REQUIRED (a store of several names)' },

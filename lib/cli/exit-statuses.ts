@@ -26,4 +26,6 @@ export const EXIT_HELP = {
 
   // The backup commands'.
   storeInvalid: status('104', 'BACKUP_STORE_INVALID: STORE is not a backup store, or a newer format'),
+  storeKey: status('100', 'STORE_KEY_WRONG: the passphrase opens none of the keys; STORE_PASSWORD_REQUIRED: an encrypted STORE and no passphrase'),
+  notEncrypted: status('104', 'STORE_NOT_ENCRYPTED: a passphrase was given (LIBRSYNC_PASSWORD too) for a STORE that is not encrypted'),
 } as const;

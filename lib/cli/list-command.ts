@@ -3,6 +3,7 @@
 // (streamed; with --json one JSON object per entry, then the summary).
 import { list, listFiles } from '../backup/list';
 import { S3_OPTIONS, storeArgument } from './store-options';
+import { PASSWORD_OPTIONS } from './password-options';
 import { drained } from '../backup/stream-waits';
 import { ManifestEntry } from '../backup/manifest';
 import { BACKUP_COMMANDS, CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
@@ -85,6 +86,7 @@ export const listCommand = ownCommand({
     describedAs(BACKUP, 'With --files: that backup, as list shows it (chain-000002/000001-L1)'),
     describedAs(LEVEL, 'With --files: the newest backup at level N'),
     ...S3_OPTIONS,
+    ...PASSWORD_OPTIONS,
   ],
   examples: [
     { what: 'Every backup in /backups', line: 'librsync list /backups' },
@@ -95,7 +97,9 @@ export const listCommand = ownCommand({
     EXIT_HELP.success,
     { status: '100', meaning: 'I/O error; BACKUP_NOT_FOUND: no such backup (--files)' },
     EXIT_HELP.usage,
+    EXIT_HELP.storeKey,
     EXIT_HELP.storeInvalid,
+    EXIT_HELP.notEncrypted,
     { status: '106', meaning: "BACKUP_CORRUPT: the chosen backup's manifest is damaged (--files)" },
     { status: '108', meaning: 'RS_PARAM_ERROR (a bad --name); BACKUP_NAME_REQUIRED (--files in a store of several names)' },
   ],

@@ -10,6 +10,7 @@ import { chooseCommand, parseCommandLine } from './command-line';
 import { COMMANDS } from './command-table';
 import { describeFailure, isBrokenPipe } from './failure';
 import { helpCommand } from './help-command';
+import { askAfterRefusal } from './password-options';
 import { versionInfo, versionText } from './help-text';
 import { Reporter } from './reporter';
 
@@ -35,7 +36,12 @@ export async function main(argv: readonly string[], io: CliIO = processIO(), sig
     const { command, args } = choice;
     reporter.dataOnStdout = writesToStdout(command, args);
     const showProgress = values.progress ?? io.stderr.isTTY === true;
-    const outcome = await command.run({ args, options: values, io, reporter, showProgress, signal, values, commands: COMMANDS });
+    const runCommand = () => command.run({ args, options: values, io, reporter, showProgress, signal, values, commands: COMMANDS });
+    // An encrypted store opened without a passphrase fails before any work: on a terminal, ask and run again.
+    const outcome = await runCommand().catch(async (err: unknown) => {
+      if (await askAfterRefusal(err, values, io)) return runCommand();
+      throw err;
+    });
     reporter.statistics(outcome.statistics);
     reporter.success({ command: command.name, ...outcome.summary });
     return outcome.exitCode ?? 0;

@@ -2,6 +2,7 @@
 // chains, and the newest levels of a chain that no kept backup builds on.
 import { prune, PruneResult } from '../backup/prune';
 import { S3_OPTIONS, storeArgument } from './store-options';
+import { PASSWORD_OPTIONS } from './password-options';
 import { BACKUP_COMMANDS, CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
 import { usageError } from './cli-error';
 import {
@@ -88,6 +89,7 @@ export const pruneCommand = ownCommand({
     OLDER_THAN,
     DRY_RUN,
     ...S3_OPTIONS,
+    ...PASSWORD_OPTIONS,
   ],
   examples: [
     { what: 'Keep 7 daily, 5 weekly and 12 monthly backups, and see why each stays or goes', line: 'librsync prune /backups --keep-daily 7 --keep-weekly 5 --keep-monthly 12 --dry-run' },
@@ -98,7 +100,9 @@ export const pruneCommand = ownCommand({
     EXIT_HELP.success,
     { status: '100', meaning: 'I/O error; BACKUP_NOT_FOUND (no such --name); BACKUP_LOCKED (a backup runs, or restores and verifies still read after 30 s)' },
     EXIT_HELP.usage,
+    EXIT_HELP.storeKey,
     EXIT_HELP.storeInvalid,
+    EXIT_HELP.notEncrypted,
     { status: '106', meaning: 'BACKUP_CORRUPT: a manifest that cannot be read' },
     { status: '108', meaning: 'RS_PARAM_ERROR: a bad --name, a count of 0, or a bad TIME' },
   ],

@@ -1,6 +1,7 @@
 // `restore STORE TARGET`: one backup (or some paths of it) into TARGET.
 import { restore } from '../backup/restore';
 import { S3_OPTIONS, storeArgument } from './store-options';
+import { PASSWORD_OPTIONS } from './password-options';
 import { BACKUP_COMMANDS, CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
 import { AT, BACKUP, EXIT_WARNINGS, KEEP_GOING, LEVEL, NAME, OVERWRITE, PATH, checkOneBackupChoice } from './command-options';
 import { LibrsyncError } from '../errors';
@@ -70,6 +71,7 @@ export const restoreCommand = ownCommand({
     OVERWRITE,
     KEEP_GOING,
     ...S3_OPTIONS,
+    ...PASSWORD_OPTIONS,
   ],
   examples: [
     { what: 'The newest backup into an empty directory', line: 'librsync restore /backups /tmp/restored' },
@@ -82,7 +84,9 @@ export const restoreCommand = ownCommand({
     { status: '2', meaning: 'done, with warnings: a FIFO that could not be made, an owner or time that could not be set' },
     { status: '100', meaning: 'I/O error (including a full disk); BACKUP_NOT_FOUND (no such backup or --path); BACKUP_LOCKED (a prune runs); TARGET_NOT_EMPTY' },
     EXIT_HELP.usage,
+    EXIT_HELP.storeKey,
     EXIT_HELP.storeInvalid,
+    EXIT_HELP.notEncrypted,
     {
       status: '106',
       meaning:

@@ -4,6 +4,8 @@
 import { isS3Url, S3Store } from '../backup/s3-store';
 import { DEFAULT_S3_CONCURRENCY } from '../backup/s3-store/s3-config';
 import { StoreArgument } from '../backup/store';
+import { openStoreArgument } from '../backup/open-store';
+import { storeAccess } from './password-options';
 import { usageError } from './cli-error';
 import { CommandValues } from './command-options';
 import { parseIntOption } from './numbers';
@@ -55,8 +57,17 @@ export function defaultS3Values(): S3CommandValues {
   return { given: [] };
 }
 
-/** STORE as the engine takes it: an S3Store with the options for s3://, else the path; S3 options with a local STORE are a usage error. */
+/**
+ * STORE as the engine takes it: an S3Store with the options for s3://, else
+ * the path (S3 options with a local STORE are a usage error); opened with
+ * the passphrase when one is given (password-options.ts).
+ */
 export function storeArgument(store: string, values: CommandValues): StoreArgument {
+  const access = storeAccess(values);
+  return access.password !== undefined || access.encrypt ? openStoreArgument(plainStoreArgument(store, values), access) : plainStoreArgument(store, values);
+}
+
+export function plainStoreArgument(store: string, values: CommandValues): StoreArgument {
   const s3 = values.s3;
   if (!isS3Url(store)) {
     if (s3.given.length > 0) throw usageError(`${s3.given[0]} is for a store in S3 (s3://BUCKET/PREFIX), not '${store}'`);

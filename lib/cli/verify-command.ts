@@ -4,6 +4,7 @@
 // status (106) when the store is damaged.
 import { LibrsyncError } from '../errors';
 import { S3_OPTIONS, storeArgument } from './store-options';
+import { PASSWORD_OPTIONS } from './password-options';
 import { VerifyProblem, verify } from '../backup/verify';
 import { BACKUP_COMMANDS, CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
 import { AGAINST, BACKUP, EXIT_DIFFERENCES, LEVEL, NAME, checkOneBackupChoice } from './command-options';
@@ -60,6 +61,7 @@ export const verifyCommand = ownCommand({
     describedAs(LEVEL, 'Only the newest backup at level N and its bases'),
     AGAINST,
     ...S3_OPTIONS,
+    ...PASSWORD_OPTIONS,
   ],
   examples: [
     { what: 'Every backup in /backups', line: 'librsync verify /backups' },
@@ -71,7 +73,9 @@ export const verifyCommand = ownCommand({
     { status: '1', meaning: 'live files differ from the backup (--against); the store itself is fine' },
     { status: '100', meaning: 'I/O error; BACKUP_NOT_FOUND; BACKUP_LOCKED (a prune runs)' },
     EXIT_HELP.usage,
+    EXIT_HELP.storeKey,
     EXIT_HELP.storeInvalid,
+    EXIT_HELP.notEncrypted,
     { status: '106', meaning: 'damage found (BACKUP_CORRUPT, BACKUP_OBJECT_MISSING, BACKUP_CHAIN_BROKEN): each problem is listed' },
     EXIT_HELP.internal,
     { status: '108', meaning: 'RS_PARAM_ERROR (a bad --name); BACKUP_NAME_REQUIRED (--against or --backup in a store of several names)' },

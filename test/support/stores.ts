@@ -9,6 +9,8 @@ import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/clie
 import { LocalDirectoryStore } from '../../lib/backup';
 import { S3Store } from '../../lib/backup/s3-store';
 import { BackupStore } from '../../lib/backup/store';
+import { EncryptedStore } from '../../lib/backup/encrypted-store';
+import { ScryptParams } from '../../lib/backup/encrypted-store/key-object';
 import { scratchDir } from './files';
 import { SlowStore } from './slow-store';
 import { hasSwift, startSwift, SwiftServer } from './swift/swift-server';
@@ -46,6 +48,11 @@ export interface StoreFactory {
   create(): Promise<StoreUnderTest>;
 }
 
+/** The passphrase of the tests' encrypted stores. */
+export const TEST_PASSWORD = 'correct horse battery staple';
+/** Cheap scrypt for tests' keys (the default costs 128 MiB and about half a second each time a store is opened). */
+export const TEST_KDF: ScryptParams = { N: 1 << 10, r: 8, p: 1 };
+
 /** Temporary files and the lock file a local store must not keep once a run is over. */
 function localLeftovers(root: string): string[] {
   try {
@@ -67,6 +74,19 @@ export const STORES: StoreFactory[] = [
       const scratch = scratchDir('librsync-store-local-');
       const root = scratch.path('store');
       return { store: root, cli: { args: [root] }, leftovers: async () => localLeftovers(root), cleanup: async () => scratch.remove() };
+    },
+  },
+  {
+    // Every object sealed and every name encrypted (lib/backup/encrypted-store),
+    // over a local directory; the CLI gets the passphrase from the environment.
+    // Its key uses cheap scrypt parameters, which the key object records.
+    name: 'encrypted local directory',
+    cli: true,
+    async create() {
+      const scratch = scratchDir('librsync-store-encrypted-');
+      const root = scratch.path('store');
+      const store = new EncryptedStore(new LocalDirectoryStore(root), { password: TEST_PASSWORD, encrypt: true, kdf: TEST_KDF });
+      return { store, cli: { args: [root], env: { LIBRSYNC_PASSWORD: TEST_PASSWORD } }, leftovers: async () => localLeftovers(root), cleanup: async () => scratch.remove() };
     },
   },
   {
