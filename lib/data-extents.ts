@@ -44,6 +44,11 @@ export function dataExtents(fd: number, size: number, maxExtents = MAX_EXTENTS):
   });
 }
 
+/** The extents cut at `size` (a file read to fewer bytes than it had when they were found). */
+export function clipExtents(extents: readonly Extent[], size: number): Extent[] {
+  return extents.filter(([offset]) => offset < size).map(([offset, length]) => [offset, Math.min(length, size - offset)]);
+}
+
 /** Bytes of data the extents hold. */
 export function extentBytes(extents: readonly Extent[]): number {
   let total = 0;
