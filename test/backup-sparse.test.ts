@@ -12,6 +12,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ManifestEntry, backup, cat, diff, listFiles, restore, verify } from '../lib/backup';
 import { MAX_EXTENTS } from '../lib/data-extents';
+import { runCli } from './support/cli';
 import { randomBytesSeeded } from './support/files';
 import { sealed } from './support/manifest-seal';
 import { describeNative } from './support/requirements';
@@ -275,4 +276,34 @@ describeNative('hostile extents in a manifest', () => {
     await restore(store, target, { name: NAME });
     expect(allocated(join(target, 'f'))).toBe(8 * KiB);
   });
+});
+
+describeNative('sparse files without the addon (the TypeScript fallback)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join('/dev/shm', 'librsync-sparse-noaddon-'));
+    execFileSync('mkdir', ['-p', join(dir, 'src'), join(dir, 'no-prebuilds')]);
+    sparseFile(join(dir, 'src', 'f'), 16 * MiB, [[8 * MiB, randomBytesSeeded(4 * KiB, 9)]]);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const noAddon = (): NodeJS.ProcessEnv => ({ LIBRSYNC_PREBUILD: join(dir, 'no-prebuilds'), PREBUILDS_ONLY: '1', LIBRSYNC_ADDON_PATH: '', LIBRSYNC_BACKEND: '' });
+
+  it('backs a sparse file up as all data, and restores a store with extents, holes included', async () => {
+    const want = await sha256Of(join(dir, 'src', 'f'));
+    // Status 2: the warning that extended attributes are not backed up without the addon.
+    const run = runCli(['backup', join(dir, 'src'), join(dir, 'plain-store'), '--name', NAME], { cwd: dir, env: noAddon() });
+    expect(run.stderr).toMatch(/extended attributes/);
+    expect(run.status).toBe(2);
+    const plain = await entryOf(join(dir, 'plain-store'), 'f');
+    expect(plain.extents).toBeUndefined();
+    expect(plain.recipe).toEqual([expect.objectContaining({ kind: 'raw', length: 16 * MiB })]);
+    expect(plain.sha256).toBe(want);
+
+    await backup(join(dir, 'src'), join(dir, 'sparse-store'), { name: NAME });
+    const restored = runCli(['restore', join(dir, 'sparse-store'), join(dir, 'out')], { cwd: dir, env: noAddon() });
+    expect(restored.stderr).toMatch(/^librsync: warning: native addon unavailable .*using the js backend.*\n$/);
+    expect(restored.status).toBe(0);
+    expect(await sha256Of(join(dir, 'out', 'f'))).toBe(want);
+    expect(allocated(join(dir, 'out', 'f'))).toBe(4 * KiB);
+  }, 60_000);
 });
