@@ -45,7 +45,7 @@ export class HolePlan {
       const extent = extents[this.next];
       const holeEnd = Math.min(end, extent ? extent[0] : end);
       if (at < holeEnd) {
-        if (!isZeros(chunk, at - start, holeEnd - start)) throw this.notZeros(at);
+        if (!isZeros(chunk, at - start, holeEnd - start)) throw this.notZeros(at + chunk.subarray(at - start, holeEnd - start).findIndex((b) => b !== 0));
         at = holeEnd;
         continue;
       }
