@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/basis_reader.cc",
+        "native/data_extents.cc",
         "native/file_times.cc",
         "native/job.cc",
         "native/result_codes.cc",

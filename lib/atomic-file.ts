@@ -27,7 +27,7 @@ export class AtomicFileWriter extends Writable {
   private readonly overwrite: boolean;
   private readonly mode: number;
   private readonly beforeRename: ((tempPath: string) => Promise<void>) | undefined;
-  private handle: FileHandle | undefined;
+  protected handle: FileHandle | undefined;
   private committing: Promise<void> | undefined;
   private renamed = false;
 
@@ -103,7 +103,7 @@ export class AtomicFileWriter extends Writable {
     return new Promise((resolve) => this.once('close', () => resolve()));
   }
 
-  private async writeAll(chunks: Buffer[]): Promise<void> {
+  protected async writeAll(chunks: Buffer[]): Promise<void> {
     const handle = this.handle!;
     for (const chunk of chunks) {
       let offset = 0;
@@ -114,8 +114,12 @@ export class AtomicFileWriter extends Writable {
     }
   }
 
+  /** Last changes to the content once every byte is written, before the fsync (a sparse file's final size). */
+  protected async completeContent(_handle: FileHandle): Promise<void> {}
+
   private async commit(): Promise<void> {
     const handle = this.handle!;
+    await this.completeContent(handle);
     await handle.sync();
     this.handle = undefined;
     await handle.close();

@@ -26,6 +26,8 @@ export interface NativeBinding {
   librsyncVersion: string;
   sourceHash: string;
   maxBlockLength: number;
+  /** lseek(SEEK_DATA/SEEK_HOLE): the data of bytes [0, size) of fd as [offset, length, ...]; see lib/data-extents.ts. */
+  dataExtents(fd: number, size: number, maxExtents: number, callback: (err: NodeJS.ErrnoException | null, extents: Float64Array) => void): void;
   /** utimensat: a path's atime and mtime set to `mtimeNs` exactly. */
   setFileTimes(path: string, mtimeNs: bigint, noFollow: boolean, callback: (err: Error | null) => void): void;
   /** Extended attributes of a path (never followed) or a descriptor; see lib/xattrs.ts. */

@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include "addon_data.h"
+#include "data_extents.h"
 #include "file_times.h"
 #include "job.h"
 #include "limits.h"
@@ -31,6 +32,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("librsyncVersion", Napi::String::New(env, rs_librsync_version));
   exports.Set("sourceHash", Napi::String::New(env, LIBRSYNC_SOURCE_HASH));
   exports.Set("maxBlockLength", Napi::Number::New(env, kMaxBlockLength));
+  exports.Set("dataExtents", Napi::Function::New(env, DataExtents, "dataExtents"));
   exports.Set("setFileTimes", Napi::Function::New(env, SetFileTimes, "setFileTimes"));
   exports.Set("xattrList", Napi::Function::New(env, XattrList, "xattrList"));
   exports.Set("xattrGet", Napi::Function::New(env, XattrGet, "xattrGet"));

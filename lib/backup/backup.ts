@@ -296,17 +296,17 @@ class BackupRun {
   private linkEntry(item: WalkedPath, linkKey: string): ManifestEntry | undefined {
     const first = this.linkEntries.get(linkKey);
     if (!first) return undefined; // the first path vanished before it was read: this one is stored instead
-    const { size, sha256, recipe, signature, ctimeNs, ino, xattrs } = first;
+    const { size, sha256, recipe, signature, ctimeNs, ino, xattrs, extents } = first;
     // One inode, one set of attributes: its first path's.
-    return { ...baseFields(item.path, item.stat), type: 'file', size, sha256, recipe, signature, ctimeNs, ino, linkTo: first.path, hardLinked: true, ...(xattrs && { xattrs }) };
+    return { ...baseFields(item.path, item.stat), type: 'file', size, sha256, recipe, signature, ctimeNs, ino, linkTo: first.path, hardLinked: true, ...(extents && { extents }), ...(xattrs && { xattrs }) };
   }
 
   private async fileEntry(p: Prepared & { kind: 'file' }): Promise<ManifestEntry | undefined> {
     const { item, previous } = p;
     let entry: ManifestEntry;
     if (!p.read) {
-      const { size, sha256, recipe, signature } = previous!;
-      entry = { ...baseFields(item.path, item.stat), type: 'file', size, sha256, recipe, signature, read: false };
+      const { size, sha256, recipe, signature, extents } = previous!;
+      entry = { ...baseFields(item.path, item.stat), type: 'file', size, sha256, recipe, signature, ...(extents && { extents }), read: false };
       this.counts.filesUnchanged++;
     } else {
       this.currentPath = item.path;
@@ -315,7 +315,7 @@ class BackupRun {
       this.counts.filesRead++;
       const s = capture.stat;
       const recipe = await recipeOf(capture, previous);
-      entry = { ...baseFields(item.path, s), type: 'file', size: capture.size, sha256: capture.sha256, recipe, read: true };
+      entry = { ...baseFields(item.path, s), type: 'file', size: capture.size, sha256: capture.sha256, recipe, ...(capture.extents && { extents: capture.extents }), read: true };
       if (capture.signature) entry.signature = await capture.signature.place();
       if (capture.unstable) entry.unstable = true;
       entry.ctimeNs = s.ctimeNs.toString();

@@ -13,6 +13,7 @@
 //   inside a pack its backup recorded; only the first may be raw; each
 //   delta rebuilds the size the next step starts from, and the last the
 //   entry's own size.
+import { extentBytes } from '../data-extents';
 import { LibrsyncError } from '../errors';
 import { BackupInfo } from './catalog';
 import { ManifestEntry, ObjectRef, manifestCorrupt } from './manifest';
@@ -107,7 +108,8 @@ export class EntryRules {
       const owner = this.owner(entry, step);
       if (owner.sequence <= sequence) throw this.corrupt(`file '${entry.path}' has a recipe out of order (${step.backup} after a later backup)`);
       sequence = owner.sequence;
-      if (step.kind === 'raw' && (i > 0 || step.length !== step.size)) throw this.corrupt(`file '${entry.path}' has a recipe whose raw data is not its first step, or not of its size`);
+      // A sparse raw piece holds its data extents' bytes only.
+      if (step.kind === 'raw' && (i > 0 || step.length !== (step.extents ? extentBytes(step.extents) : step.size))) throw this.corrupt(`file '${entry.path}' has a recipe whose raw data is not its first step, or not of its size`);
     });
     if (recipe.length > 0 && recipe[recipe.length - 1].size !== entry.size) {
       throw this.corrupt(`file '${entry.path}' has size ${entry.size}, but its recipe rebuilds ${recipe[recipe.length - 1].size} bytes`);

@@ -7,11 +7,14 @@
 import { BigIntStats, constants } from 'node:fs';
 import { FileHandle, lstat, open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
+import { Extent, clipExtents, dataExtents, hasHoles } from '../data-extents';
 import { LibrsyncError } from '../errors';
 import { JobStream } from '../job-stream';
 import { delta, loadSignature, signature } from '../operations';
 import { SignatureSet } from '../signature-set';
 import { DigestStream } from './digest-stream';
+import { ExtentFilter } from './extent-filter';
+import { readSkippingHoles } from './hole-skipping-reader';
 import { settledStat } from './settled-stat';
 import { FanOut } from './fan-out';
 import { Writable } from 'node:stream';
@@ -49,6 +52,8 @@ export interface Capture {
   kind?: 'raw' | 'delta' | 'delta-alone';
   data?: Piece;
   signature?: Piece;
+  /** A file with holes: its data extents (a raw piece holds their bytes only). */
+  extents?: Extent[];
   unstable: boolean;
   /**
    * The path no longer leads to the inode that was read (replaced by a
@@ -136,31 +141,39 @@ export const BUFFERED_MAX_BYTES = 1 << 20;
 
 async function readOnce(ctx: CaptureContext, handle: FileHandle, before: BigIntStats, basis: SignatureSet | undefined, mode: CaptureMode) {
   const size = Number(before.size);
+  // Holes are recorded, not read or stored: they still feed the hash and signature as the zeros they read as.
+  // Only a file allocated less than its size can have any (GNU tar's test): no thread-pool call for the others.
+  const extents = before.blocks * 512n < before.size ? await dataExtents(handle.fd, size) : undefined;
+  const sparse = extents && hasHoles(extents, size) ? extents : undefined;
+  const keep = sparse && !basis ? new ExtentFilter(sparse) : undefined;
   const digest = new DigestStream(undefined, ctx.onBytes);
   const direct = mode === 'direct';
   const sigSink = direct ? await ctx.signaturePack.beginSegment() : new MemorySegment();
-  const dataSink = direct ? await ctx.dataPack.beginSegment(basis !== undefined) : new MemorySegment();
+  const dataSink = direct ? await ctx.dataPack.beginSegment(basis !== undefined || keep !== undefined) : new MemorySegment();
   const sigJob = signature({ blockLength: ctx.blockSize, size, ...ctx.streamOptions });
   const deltaJob: JobStream | undefined = basis ? delta(basis, { ...ctx.streamOptions }) : undefined;
   // Read what the size said, no more: a file that grows meanwhile is caught by the stat after.
-  const input = handle.createReadStream({ start: 0, end: Math.max(0, size - 1), highWaterMark: READ_CHUNK, autoClose: false, emitClose: false });
+  const input = sparse
+    ? readSkippingHoles(handle, sparse, size)
+    : handle.createReadStream({ start: 0, end: Math.max(0, size - 1), highWaterMark: READ_CHUNK, autoClose: false, emitClose: false });
   const runs = [
-    (signal: AbortSignal) => pipeline(input, digest, new FanOut([sigJob, deltaJob ?? dataSink]), { signal }),
+    (signal: AbortSignal) => pipeline(input, digest, new FanOut([sigJob, deltaJob ?? keep ?? dataSink]), { signal }),
     (signal: AbortSignal) => pipeline(sigJob, sigSink, { signal }),
   ];
   if (deltaJob) runs.push((signal: AbortSignal) => pipeline(deltaJob, dataSink, { signal }));
+  if (keep) runs.push((signal: AbortSignal) => pipeline(keep, dataSink, { signal }));
   try {
     await runTogether(runs, ctx.signal);
   } finally {
     // Not `input`: destroying it would close the file handle, which the caller owns.
     for (const s of [sigSink, dataSink]) if (!s.destroyed) s.destroy();
   }
-  const dataSha = deltaJob ? undefined : digest.sha256;
+  const dataSha = deltaJob || keep ? undefined : digest.sha256;
   const piece = (sink: Writable, pack: PackWriter, sha?: string): Piece =>
     sink instanceof MemorySegment ? sink.piece(pack, sha) : placedPiece(sink as PackSegment, sha);
   // A delta that copies nothing rebuilds from an empty basis: the file no longer needs its older levels.
   const kind: Capture['kind'] = !deltaJob ? 'raw' : deltaJob.stats!.copyBytes === 0 ? 'delta-alone' : 'delta';
-  return { digest, kind, data: piece(dataSink, ctx.dataPack, dataSha), signature: piece(sigSink, ctx.signaturePack) };
+  return { digest, kind, data: piece(dataSink, ctx.dataPack, dataSha), signature: piece(sigSink, ctx.signaturePack), extents: sparse && clipExtents(sparse, digest.bytes) };
 }
 
 /** The recipe of a captured file, once its data has a place: the previous recipe plus a delta, or a fresh start. */
@@ -168,7 +181,7 @@ export async function recipeOf(capture: Capture, previous: ManifestEntry | undef
   if (!capture.data || !capture.kind) return [];
   const ref = await capture.data.place();
   const size = capture.size;
-  if (capture.kind === 'raw') return [{ ...ref, kind: 'raw', size }];
+  if (capture.kind === 'raw') return [{ ...ref, kind: 'raw', size, ...(capture.extents && { extents: capture.extents }) }];
   if (capture.kind === 'delta-alone') return [{ ...ref, kind: 'delta', size }];
   return [...previous!.recipe!, { ...ref, kind: 'delta', size }];
 }
@@ -215,18 +228,18 @@ export async function captureFile(
       before = settled.stat;
       if (!before.isFile()) return undefined;
       if (mode === 'buffered' && before.size > BigInt(BUFFERED_MAX_BYTES)) return 'too-big';
-      const { digest, kind, data, signature: sigPiece } = await readOnce(ctx, handle, before, basis, mode);
+      const { digest, kind, data, signature: sigPiece, extents } = await readOnce(ctx, handle, before, basis, mode);
       bytesRead += digest.bytes;
       const after = await handle.stat({ bigint: true });
       const atPath = await lstat(absolute, { bigint: true }).catch(() => undefined);
       const stable = !settled.racy && sameVersion(before, after) && BigInt(digest.bytes) === before.size;
       if (!atPath || atPath.ino !== after.ino || atPath.dev !== after.dev) {
         // Replaced or deleted while read: this inode will not be read again through this path.
-        return { stat: stable ? before : after, size: digest.bytes, sha256: digest.sha256, kind, data, signature: sigPiece, unstable: !stable, replaced: true, bytesRead };
+        return { stat: stable ? before : after, size: digest.bytes, sha256: digest.sha256, kind, data, signature: sigPiece, extents, unstable: !stable, replaced: true, bytesRead };
       }
       if (stable || attempt === CAPTURE_ATTEMPTS) {
         if (!stable) ctx.warn(`changed while being read (${attempt} attempts); stored as last read and read again next time`);
-        return { stat: stable ? before : after, size: digest.bytes, sha256: digest.sha256, kind, data, signature: sigPiece, unstable: !stable, bytesRead };
+        return { stat: stable ? before : after, size: digest.bytes, sha256: digest.sha256, kind, data, signature: sigPiece, extents, unstable: !stable, bytesRead };
       }
       before = after;
     }

@@ -9,13 +9,14 @@
 // disk with an intermediate version.
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { AtomicFileOptions, AtomicFileWriter } from '../atomic-file';
 import { LibrsyncError } from '../errors';
 import { patch } from '../operations';
 import { DigestStream } from './digest-stream';
+import { expandExtents } from './extent-expander';
+import { ScratchFileWriter, SparseAtomicFileWriter } from './sparse-file-writer';
 import { pipeAll } from './pipe-all';
 import { ManifestEntry, RecipeStep } from './manifest';
 import { BackupStore } from './store';
@@ -92,6 +93,7 @@ async function rebuild(ctx: RebuildContext, entry: ManifestEntry, sink: RebuildS
       const stages: (Readable | Writable)[] = readChecked(ctx, entry, step);
       const last = i === recipe.length - 1;
       const size = last ? entry.size! : step.size;
+      if (step.extents) stages.push(expandExtents(step.extents, step.size, (why) => damaged(entry, step, why)));
       if (step.kind === 'delta') stages.push(patch(basis ?? EMPTY, { ...ctx.streamOptions, maxOutput: size }) as unknown as Readable);
       if (last) {
         await writeFinal(ctx, entry, stages, sink, step);
@@ -99,7 +101,7 @@ async function rebuild(ctx: RebuildContext, entry: ManifestEntry, sink: RebuildS
         const next = `${scratchBase}-${i % 2}`;
         const counted = new DigestStream({ length: size, mismatch: () => damaged(entry, step, `it rebuilds a version of another size than ${size} bytes`) });
         try {
-          await pipeAll([...stages, counted, createWriteStream(next)], ctx.signal);
+          await pipeAll([...stages, counted, new ScratchFileWriter(next)], ctx.signal);
         } catch (err) {
           throw blame(err, entry, step);
         }
@@ -129,7 +131,10 @@ async function writeFinal(ctx: RebuildContext, entry: ManifestEntry, stages: (Re
     return;
   }
   // Private until complete; the caller's beforeRename gives it its final metadata.
-  const output = new AtomicFileWriter(sink.destination, { mode: 0o600, ...sink.placement });
+  const options = { mode: 0o600, ...sink.placement };
+  const output = entry.extents
+    ? new SparseAtomicFileWriter(sink.destination, entry.extents, (at) => new LibrsyncError('BACKUP_CORRUPT', `'${entry.path}': byte ${at} falls in a hole of its recorded layout but is not zero`), options)
+    : new AtomicFileWriter(sink.destination, options);
   try {
     await pipeAll([...stages, whole, output], ctx.signal);
   } catch (err) {

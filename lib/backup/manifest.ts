@@ -6,7 +6,9 @@
 // an entry that equals the parent backup's as `{"path":P,"same":true}`, so
 // a level that changed little stores little (backup-entries.ts resolves it).
 import { LibrsyncError } from '../errors';
+import { Extent } from '../data-extents';
 import { MAX_BLOCK_LENGTH } from '../signature-params';
+import { extentsProblem } from './extents-field';
 import { EntryXattrs, xattrsProblem } from './xattr-field';
 
 export const MANIFEST_FORMAT = 'librsync-backup-manifest';
@@ -36,6 +38,8 @@ export interface RecipeStep extends ObjectRef {
   kind: 'raw' | 'delta';
   /** Bytes of the version this step rebuilds: every patch is capped at it, so no step of a crafted store can explode. */
   size: number;
+  /** Raw steps of a sparse version: the piece holds these data extents' bytes only, holes being zeros. */
+  extents?: Extent[];
 }
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'deleted';
@@ -55,6 +59,8 @@ export interface ManifestEntry {
   sha256?: string;
   /** Files: the steps that rebuild it, oldest first; empty for an empty file. */
   recipe?: RecipeStep[];
+  /** Files with holes: the data extents of this version (elsewhere zeros), which restore recreates as holes. */
+  extents?: Extent[];
   /** Files: the signature of this content, for the next level's delta. */
   signature?: ObjectRef;
   /** Symlinks: the target. */
@@ -212,6 +218,14 @@ export function validateEntry(value: unknown, where: string): ManifestEntry {
     for (const step of e.recipe!) {
       const problem = refProblem(step, true);
       if (problem) bad(`file '${e.path}' has a malformed recipe: ${problem}`);
+      if (step.extents !== undefined) {
+        const why = step.kind === 'raw' ? extentsProblem(step.extents, step.size) : 'only raw steps have extents';
+        if (why) bad(`file '${e.path}' has malformed extents in its recipe: ${why}`);
+      }
+    }
+    if (e.extents !== undefined) {
+      const why = extentsProblem(e.extents, e.size!);
+      if (why) bad(`file '${e.path}' has malformed extents: ${why}`);
     }
     if (e.signature !== undefined) {
       const problem = refProblem(e.signature, false);

@@ -24,6 +24,7 @@ const backupLib = require(path.join(root, 'dist', 'backup', 'index.js'));
 const { nativeBinding } = require(path.join(root, 'dist', 'native-binding.js'));
 const { setFileTimes } = require(path.join(root, 'dist', 'file-times.js'));
 const xattrLib = require(path.join(root, 'dist', 'xattrs.js'));
+const extentsLib = require(path.join(root, 'dist', 'data-extents.js'));
 
 const ROUNDS = Math.max(2, Number(process.argv[2] ?? 8));
 const gc = typeof global.gc === 'function' ? global.gc : () => {};
@@ -370,6 +371,36 @@ async function xattrs(dir, seed) {
   for (let i = 0; i < 20; i++) b.xattrReadAll(file, 1 << 20, cb);
 }
 
+// Data extents (SEEK_DATA/SEEK_HOLE): a sparse file, the cap, each way it fails.
+async function dataExtents(dir, seed) {
+  const file = path.join(dir, `sparse-${seed}`);
+  fs.writeFileSync(file, '');
+  fs.truncateSync(file, 1 << 20);
+  const fd = fs.openSync(file, 'r+');
+  try {
+    fs.writeSync(fd, bytes(4096, seed), 0, 4096, 65536);
+    fs.writeSync(fd, bytes(4096, seed + 1), 0, 4096, 524288);
+    assert.deepEqual(await extentsLib.dataExtents(fd, 1 << 20), [[65536, 4096], [524288, 4096]]);
+    assert.deepEqual(await extentsLib.dataExtents(fd, 1 << 20, 1), [[65536, (1 << 20) - 65536]]);
+  } finally {
+    fs.closeSync(fd);
+  }
+  await rejects(extentsLib.dataExtents(2 ** 31 - 1, 10), 'EBADF');
+  const b = nativeBinding();
+  const cb = () => {};
+  throwsCode(() => b.dataExtents(-1, 10, 1, cb), 'RS_PARAM_ERROR');
+  throwsCode(() => b.dataExtents(0, -1, 1, cb), 'RS_PARAM_ERROR');
+  throwsCode(() => b.dataExtents(0, 10, 0, cb), 'RS_PARAM_ERROR');
+  throwsCode(() => b.dataExtents(0, 10, 1), 'RS_PARAM_ERROR');
+  // Many at once on one descriptor.
+  const held = fs.openSync(file, 'r');
+  try {
+    await Promise.all(Array.from({ length: 20 }, () => extentsLib.dataExtents(held, 1 << 20)));
+  } finally {
+    fs.closeSync(held);
+  }
+}
+
 async function backupRestore(dir, seed) {
   const src = path.join(dir, `tree-${seed}`);
   fs.mkdirSync(path.join(src, 'sub'), { recursive: true });
@@ -377,6 +408,9 @@ async function backupRestore(dir, seed) {
   // Attributes go through the backup's read-all and the restore's list, set and remove.
   await xattrLib.setXattr(path.join(src, 'f2'), 'user.kept', bytes(500, seed));
   await xattrLib.setXattr(path.join(src, 'sub'), 'user.dir', Buffer.from('d'));
+  // A sparse file: its holes are recorded as extents, and restored as holes.
+  fs.writeFileSync(path.join(src, 'holes'), bytes(100, seed));
+  fs.truncateSync(path.join(src, 'holes'), 1 << 20);
   const store = path.join(dir, `store-${seed}`);
   await backupLib.backup(src, store, { blockSize: 1024 });
   fs.appendFileSync(path.join(src, 'f2'), 'more');
@@ -384,7 +418,7 @@ async function backupRestore(dir, seed) {
   await backupLib.backup(src, store, { blockSize: 1024 });
   const out = path.join(dir, `restored-${seed}`);
   await backupLib.restore(store, out);
-  for (const f of ['f0', 'f2', 'f4', 'sub/f1', 'sub/f3', 'sub/f5']) {
+  for (const f of ['f0', 'f2', 'f4', 'sub/f1', 'sub/f3', 'sub/f5', 'holes']) {
     assert.deepEqual(fs.readFileSync(path.join(out, f)), fs.readFileSync(path.join(src, f)));
   }
   assert.deepEqual(await xattrLib.getXattr(path.join(out, 'f2'), 'user.kept'), bytes(500, seed));
@@ -400,6 +434,7 @@ async function round(seed, dir) {
   await bindingMisuse();
   await fileTimes(dir, seed);
   await xattrs(dir, seed);
+  await dataExtents(dir, seed);
 }
 
 function runWorker(source, data, terminateAfterMs) {
