@@ -15,6 +15,7 @@ import { MAX_EXTENTS } from '../lib/data-extents';
 import { runCli } from './support/cli';
 import { randomBytesSeeded } from './support/files';
 import { sealed } from './support/manifest-seal';
+import { readManifest } from './support/manifest-text';
 import { describeNative } from './support/requirements';
 
 const KiB = 1024;
@@ -231,7 +232,7 @@ describeNative('hostile extents in a manifest', () => {
     await backup(src, store, { name: NAME });
     const chain = join(store, 'backups', NAME, 'chain-000001');
     manifest = join(chain, readdirSync(chain)[0], 'manifest.jsonl');
-    original = readFileSync(manifest, 'utf8');
+    original = readManifest(manifest);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -183,7 +183,7 @@ for (const factory of STORES) {
       let store: BackupStore | string;
 
       async function backupLevel(): Promise<void> {
-        results.push(await backup(src, store, { name: NAME, blockSize: BLOCK }));
+        results.push(await backup(src, store, { name: NAME, blockSize: BLOCK, compression: factory.compression }));
         snapshots.push(snapshotTree(src));
       }
 
@@ -300,7 +300,7 @@ for (const factory of STORES) {
         for (let i = 0; i < 6; i++) {
           writeFileSync(join(src, 'f.bin'), Buffer.concat([Buffer.from(`version ${i}`), randomBytesSeeded(20_000, 1)]));
           writeFileSync(join(src, `added-${i}.txt`), `${i}\n`);
-          const result = await backup(src, store, { name: NAME, maxLevel: 1, blockSize: 1024 });
+          const result = await backup(src, store, { name: NAME, maxLevel: 1, blockSize: 1024, compression: factory.compression });
           states.set(`${result.chain}/${result.id}`, snapshotTree(src));
         }
         const all = [
@@ -343,7 +343,7 @@ for (const factory of STORES) {
       }
 
       async function backupNow(): Promise<BackupResult> {
-        const result = await backup(src, under.store, { name: NAME });
+        const result = await backup(src, under.store, { name: NAME, compression: factory.compression });
         states.set(result.id, snapshotTree(src));
         return result;
       }
@@ -392,6 +392,7 @@ for (const factory of STORES) {
         let filesAtAbort = 0;
         const run = backup(src, under.store, {
           name: NAME,
+          compression: factory.compression,
           signal: stop.signal,
           onProgress: (p) => {
             // Among the small files, past the big one: packs are being filled and closed.
@@ -435,7 +436,7 @@ for (const factory of STORES) {
           for (let attempt = 0; !killed && attempt < 5; attempt++) {
             change();
             const before = snapshotTree(src);
-            const child: ChildProcess = spawn(process.execPath, [CLI_PATH, 'backup', src, ...args, '--name', NAME, '--progress'], {
+            const child: ChildProcess = spawn(process.execPath, [CLI_PATH, 'backup', src, ...args, '--name', NAME, '--progress', ...(factory.compression ? ['--compression', factory.compression] : [])], {
               stdio: ['ignore', 'ignore', 'pipe'],
               env: { ...process.env, ...env },
             });

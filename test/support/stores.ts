@@ -9,6 +9,7 @@ import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/clie
 import { LocalDirectoryStore } from '../../lib/backup';
 import { S3Store } from '../../lib/backup/s3-store';
 import { BackupStore } from '../../lib/backup/store';
+import { CompressionMode } from '../../lib/backup/compression';
 import { EncryptedStore } from '../../lib/backup/encrypted-store';
 import { ScryptParams } from '../../lib/backup/encrypted-store/key-object';
 import { scratchDir } from './files';
@@ -39,6 +40,8 @@ export interface StoreFactory {
   name: string;
   /** create() gives `cli`: the command line reaches this store. */
   cli?: boolean;
+  /** How the suite's backups on this store compress (absent: the default, 'auto'): each mode runs over some store. */
+  compression?: CompressionMode;
   /** What must be installed besides the native addon (the suite skips, or fails in CI, without it). */
   needs?: 'swift';
   /** Starts what serves the stores (once per test file, before the first create()). */
@@ -90,8 +93,19 @@ export const STORES: StoreFactory[] = [
     },
   },
   {
+    name: 'local directory, uncompressed',
+    cli: true,
+    compression: 'off',
+    async create() {
+      const scratch = scratchDir('librsync-store-plain-');
+      const root = scratch.path('store');
+      return { store: root, cli: { args: [root] }, leftovers: async () => localLeftovers(root), cleanup: async () => scratch.remove() };
+    },
+  },
+  {
     // Object-store-like: many packs, three finishing at once, each late.
-    name: 'slow uploads (64 KiB packs, 3 in flight)',
+    name: 'slow uploads (64 KiB packs, 3 in flight, compression max)',
+    compression: 'max',
     async create() {
       const scratch = scratchDir('librsync-store-slow-');
       const root = scratch.path('store');
@@ -163,6 +177,21 @@ export const STORES: StoreFactory[] = [
     },
   },
 ];
+
+// The same real S3 API with every object sealed and every name encrypted:
+// what a user who keeps backups on someone else's object storage runs.
+{
+  const s3 = STORES.find((f) => f.needs === 'swift')!;
+  STORES.push({
+    ...s3,
+    name: 'encrypted S3 (Swift; 64 KiB packs, 3 in flight)',
+    async create() {
+      const under = await s3.create();
+      const store = new EncryptedStore(under.store as BackupStore, { password: TEST_PASSWORD, encrypt: true, kdf: TEST_KDF });
+      return { ...under, store, cli: { args: under.cli!.args, env: { ...under.cli!.env, LIBRSYNC_PASSWORD: TEST_PASSWORD } } };
+    },
+  });
+}
 
 /** Whether what a factory needs is installed (the suite skips, or fails in CI, otherwise). */
 export function factoryAvailable(factory: StoreFactory): boolean {
