@@ -9,8 +9,10 @@
 // files are no longer remembered and later copies of them are stored again.
 import { ManifestEntry, ObjectRef, RecipeStep } from './manifest';
 
-/** Default cap on the index's memory (an estimate, see recordBytes): ~80,000 stored files. */
+/** Default cap on the index's memory (an estimate, see recordBytes): ~25,000 stored files. */
 export const DEDUP_INDEX_BYTES = 16 << 20;
+/** Smaller files are not remembered: a copy costs about as much to store again as to remember. */
+export const DEDUP_MIN_BYTES = 1024;
 
 /** Where a stored content is: what a copy's entry points at. */
 export interface StoredContent {
@@ -18,9 +20,9 @@ export interface StoredContent {
   signature?: ObjectRef;
 }
 
-/** Heap bytes of one remembered file, roughly: its key (size and hex digest), the record and its references. */
+/** Heap bytes of one remembered file: measured (Node 20, 100,000 records) at 663 with a one-step recipe and a signature, ~200 a piece. */
 function recordBytes(content: StoredContent): number {
-  return 200 + 100 * (content.recipe.length + (content.signature ? 1 : 0));
+  return 260 + 200 * (content.recipe.length + (content.signature ? 1 : 0));
 }
 
 export class LevelDedup {
@@ -42,14 +44,15 @@ export class LevelDedup {
 
   /** A file this level read and stored: later copies of it point at its pieces. */
   remember(entry: ManifestEntry): void {
-    if (!entry.size || entry.unstable) return;
-    const key = `${entry.size}:${entry.sha256}`;
+    const size = entry.size!;
+    if (size < DEDUP_MIN_BYTES || entry.unstable) return;
+    const key = `${size}:${entry.sha256}`;
     if (this.byContent.has(key)) return;
     const content: StoredContent = { recipe: entry.recipe!, signature: entry.signature };
     const cost = recordBytes(content);
     if (this.bytes + cost > this.budgetBytes) return;
     this.bytes += cost;
     this.byContent.set(key, content);
-    this.sizes.add(entry.size);
+    this.sizes.add(size);
   }
 }
