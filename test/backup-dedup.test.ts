@@ -3,7 +3,7 @@
 // hashed alone first, only when a file of its size was stored, so every
 // file is read once unless a large file has a stored file's size but other
 // content. Restore, verify and prune treat the shared pieces correctly.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackupResult, ManifestEntry, backup, listFiles, prune, restore, verify } from '../lib/backup';
 import { randomBytesSeeded, scratchDir } from './support/files';
@@ -69,6 +69,25 @@ describe('backup: identical files within a level', () => {
     const report = await verify(t.store);
     expect(report.ok).toBe(true);
     expect(report.piecesChecked).toBe(2); // the shared piece and signature, each read once
+  });
+
+  it('a damaged shared piece is reported for every path that uses it', async () => {
+    const t = setup();
+    const content = randomBytesSeeded(50_000, 11);
+    for (const name of ['a', 'b', 'c']) writeFileSync(t.path(name), content);
+    writeFileSync(t.path('other'), randomBytesSeeded(50_000, 12));
+    await t.level();
+    const pack = join(t.store, 'backups/tree/chain-000001/000000-L0/d000001.pack');
+    const bytes = readFileSync(pack);
+    bytes[100] ^= 1; // inside the shared piece, the first one written
+    writeFileSync(pack, bytes);
+    const report = await verify(t.store);
+    expect(report.ok).toBe(false);
+    expect(report.problems.map((p) => [p.path, p.code])).toEqual([
+      ['a', 'BACKUP_CORRUPT'],
+      ['b', 'BACKUP_CORRUPT'],
+      ['c', 'BACKUP_CORRUPT'],
+    ]);
   });
 
   it('identical large files are stored once and each read once; identical small ones beside them too', async () => {

@@ -170,6 +170,8 @@ async function verifyBackup(
   // Per pack, where the pieces checked so far end. A backup writes its pieces in manifest order, so a piece
   // ending there or before is one an earlier entry shares (identical files stored once): already read and counted.
   const checkedUpTo = new Map<string, number>();
+  // Pieces found damaged: every path sharing one is reported.
+  const damaged = new Set<string>();
   try {
     for await (const entry of new ManifestReader(store.readObject(key), key).entries()) {
       signal?.throwIfAborted();
@@ -191,14 +193,16 @@ async function verifyBackup(
           continue;
         }
         const upTo = checkedUpTo.get(piece.pack) ?? 0;
-        if (piece.offset < upTo && piece.offset + piece.length <= upTo) continue;
+        const at = `${piece.pack}:${piece.offset}`;
+        if (piece.offset < upTo && piece.offset + piece.length <= upTo && !damaged.has(at)) continue;
         try {
           await drain(readChecked(ctx, entry, piece));
-          checkedUpTo.set(piece.pack, piece.offset + piece.length);
+          checkedUpTo.set(piece.pack, Math.max(upTo, piece.offset + piece.length));
           result.piecesChecked++;
           result.bytesChecked += piece.length;
           onProgress?.({ phase: 'verify', files: result.piecesChecked, bytes: result.bytesChecked, path: entry.path });
         } catch (err) {
+          damaged.add(at);
           report(err, entry.path);
         }
       }
