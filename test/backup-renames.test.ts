@@ -4,11 +4,12 @@
 // carried without a read; a file's own rename changes its ctime (ext4,
 // tmpfs, XFS, btrfs), so it is read once against its old version and, the
 // content being the same, keeps the old recipe. Every case restores exactly.
-import { linkSync, mkdirSync, openSync, closeSync, renameSync, unlinkSync, writeFileSync, writeSync, lstatSync } from 'node:fs';
+import { linkSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackupResult, ManifestEntry, backup, listFiles, restore, verify } from '../lib/backup';
 import { entryBytes } from '../lib/backup/rename-index';
 import { randomBytesSeeded, scratchDir } from './support/files';
+import { sealed } from './support/manifest-seal';
 import { snapshotTree } from './support/tree-snapshot';
 
 const MiB = 1 << 20;
@@ -152,6 +153,22 @@ describe('backup: renames', () => {
     renameSync(t.path('one.bin'), t.path('two.bin'));
     const l1 = await t.level();
     expect(l1.counts.bytesStored).toBeGreaterThan(2 * MiB);
+  });
+
+  it('a manifest entry with a malformed device is BACKUP_CORRUPT, for restore and for the next level', async () => {
+    const t = setup();
+    writeFileSync(t.path('f.bin'), randomBytesSeeded(10_000, 11));
+    await t.level();
+    const manifest = join(t.store, 'backups/tree/chain-000001/000000-L0/manifest.jsonl');
+    const lines = readFileSync(manifest, 'utf8').split('\n').slice(0, -1);
+    const body = lines.slice(0, -1).map((line) => {
+      const value = JSON.parse(line) as { path?: string; dev?: string };
+      if (value.path === 'f.bin') value.dev = '../1';
+      return `${JSON.stringify(value)}\n`;
+    });
+    writeFileSync(manifest, sealed(body.join(''), JSON.parse(lines[lines.length - 1])));
+    await expect(restore(t.store, scratch.path('bad-dev'))).rejects.toMatchObject({ code: 'BACKUP_CORRUPT', message: expect.stringContaining('malformed ctime, inode or device') });
+    await expect(backup(t.src, t.store, { name: 'tree' })).rejects.toMatchObject({ code: 'BACKUP_CORRUPT' });
   });
 
   it('a malformed budget is RS_PARAM_ERROR before anything is written', async () => {

@@ -335,33 +335,21 @@ class BackupRun {
     } else {
       this.currentPath = item.path;
       const copy = p.capture ? undefined : await this.storedCopy(item);
-      if (copy) {
-        const { stat: s, sha256, content } = copy;
-        entry = { ...baseFields(item.path, s), type: 'file', size: Number(s.size), sha256, recipe: content.recipe, read: true };
-        if (content.signature) entry.signature = content.signature;
-        entry.ctimeNs = s.ctimeNs.toString();
-        entry.ino = s.ino.toString();
-        entry.dev = s.dev.toString();
-        this.counts.filesRead++;
-      } else {
-        const capture = await this.captureInTurn(item, basis, p.capture);
-        if (!capture) return undefined;
-        this.counts.filesRead++;
-        const s = capture.stat;
-        // Stored already (by this level, or before the rename): point at those pieces; a small file's own are never written.
-        const stored: StoredContent | undefined =
-          this.dedup?.find(capture.size, capture.sha256) ??
-          (p.renamedFrom && p.renamedFrom.size === capture.size && p.renamedFrom.sha256 === capture.sha256 ? { recipe: p.renamedFrom.recipe!, signature: p.renamedFrom.signature } : undefined);
-        const recipe = stored ? stored.recipe : await recipeOf(capture, basis as ManifestEntry | undefined);
-        entry = { ...baseFields(item.path, s), type: 'file', size: capture.size, sha256: capture.sha256, recipe, read: true };
-        const signature = stored ? stored.signature : await capture.signature?.place();
-        if (signature) entry.signature = signature;
-        if (capture.unstable) entry.unstable = true;
-        entry.ctimeNs = s.ctimeNs.toString();
-        entry.ino = s.ino.toString();
-        entry.dev = s.dev.toString();
-        if (!stored) this.dedup?.remember(entry);
-      }
+      const capture = copy ?? (await this.captureInTurn(item, basis, p.capture));
+      if (!capture) return undefined;
+      this.counts.filesRead++;
+      const s = capture.stat;
+      // Stored already (by this level, or before the rename): point at those pieces; a small file's own are never written.
+      const stored = copy?.content ?? this.storedContent(capture, p.renamedFrom);
+      const recipe = stored ? stored.recipe : await recipeOf(capture, basis);
+      entry = { ...baseFields(item.path, s), type: 'file', size: capture.size, sha256: capture.sha256, recipe, read: true };
+      const signature = stored ? stored.signature : await capture.signature?.place();
+      if (signature) entry.signature = signature;
+      if (capture.unstable) entry.unstable = true;
+      entry.ctimeNs = s.ctimeNs.toString();
+      entry.ino = s.ino.toString();
+      entry.dev = s.dev.toString();
+      if (!stored) this.dedup?.remember(entry);
     }
     entry.ctimeNs ??= item.stat.ctimeNs.toString();
     entry.ino ??= item.stat.ino.toString();
@@ -382,12 +370,19 @@ class BackupRun {
    * first, only when a file of its size was stored (else it is read once,
    * into the packs). Undefined when it is not a copy, or changed meanwhile.
    */
-  private async storedCopy(item: WalkedPath): Promise<{ stat: BigIntStats; sha256: string; content: StoredContent } | undefined> {
-    const size = Number(item.stat.size);
-    if (!this.dedup?.hasSize(size)) return undefined;
+  private async storedCopy(item: WalkedPath): Promise<(Capture & { content: StoredContent }) | undefined> {
+    if (!this.dedup?.hasSize(Number(item.stat.size))) return undefined;
     const hashed = await stableDigest(item.absolute, this.captureBase.signal, this.captureBase.onBytes);
-    const content = hashed && this.dedup.find(Number(hashed.stat.size), hashed.sha256);
-    return content ? { stat: hashed.stat, sha256: hashed.sha256, content } : undefined;
+    if (!hashed) return undefined;
+    const size = Number(hashed.stat.size);
+    const content = this.dedup.find(size, hashed.sha256);
+    return content && { stat: hashed.stat, size, sha256: hashed.sha256, unstable: false, bytesRead: size, content };
+  }
+
+  /** Where a captured content is stored already: a file this level stored, or the version the file was renamed from. */
+  private storedContent(capture: Capture, renamedFrom: RenameOrigin | undefined): StoredContent | undefined {
+    const same = renamedFrom && renamedFrom.size === capture.size && renamedFrom.sha256 === capture.sha256;
+    return this.dedup?.find(capture.size, capture.sha256) ?? (same ? { recipe: renamedFrom.recipe!, signature: renamedFrom.signature } : undefined);
   }
 
   /** The entry with the path's extended attributes, when it has any. */
