@@ -5,7 +5,7 @@
 import { BigIntStats } from 'node:fs';
 import { lstat, readlink, realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { LibrsyncError } from '../errors';
+import { LibrsyncError, paramError } from '../errors';
 import { BackupInfo, ChainInfo, readChains } from './catalog';
 import { EngineOptions, WarningLog, BackupWarning, streamOptions } from './engine-options';
 import { BUFFERED_MAX_BYTES, CAPTURE_ATTEMPTS, Capture, CaptureMode, UnreadableFileError, captureFile, recipeOf } from './file-capture';
@@ -24,6 +24,9 @@ import { BackupStore, StoreArgument } from './store';
 import { backupId, backupPrefix, chainId, chainPrefix, checkName, manifestKey, parseBackupId } from './store-keys';
 import { WalkedPath, parseMarker, walkSource, walkOptionsOf } from './source-walk';
 import { XattrCapture } from './xattr-capture';
+import { RENAME_INDEX_BYTES, RenameIndex, RenameOrigin } from './rename-index';
+import { DEDUP_INDEX_BYTES, LevelDedup, StoredContent } from './level-dedup';
+import { stableDigest } from './stable-digest';
 import { RUN_SIGNAL_LISTENERS, whileLocked } from './lock-signal';
 import { setMaxListeners } from 'node:events';
 
@@ -45,6 +48,10 @@ export interface BackupOptions extends EngineOptions {
   compression?: CompressionMode;
   /** The clock, for tests of --restart-after. */
   now?: () => Date;
+  /** Memory (bytes, estimated) for the previous level's files that renamed paths are matched against; 0: no rename detection. */
+  renameIndexBytes?: number;
+  /** Memory (bytes, estimated) for the files this level stored that later identical files point at; 0: identical files stored again. */
+  dedupIndexBytes?: number;
 }
 
 export interface BackupResult {
@@ -127,7 +134,15 @@ export const PATHS_IN_FLIGHT = 8;
 type Prepared = { item: WalkedPath; previous: ManifestEntry | undefined } & (
   | { kind: 'other'; entry: ManifestEntry | undefined }
   | { kind: 'deleted' }
-  | { kind: 'file'; linkKey?: string; capture?: Capture | 'unreadable'; read: boolean; xattrs?: { found: EntryXattrs | undefined } }
+  | {
+      kind: 'file';
+      linkKey?: string;
+      capture?: Capture | 'unreadable';
+      read: boolean;
+      xattrs?: { found: EntryXattrs | undefined };
+      /** The previous entry of the path this file was renamed from: its content is carried (read: false) or is the delta basis. */
+      renamedFrom?: RenameOrigin;
+    }
   | { kind: 'link'; linkKey: string; last: boolean }
 );
 
@@ -147,6 +162,7 @@ class BackupRun {
   private readonly xattrs = new XattrCapture((path, message) => this.warnings.add(path, message));
   private readonly started = performance.now();
   private currentPath = '';
+  private readonly dedup: LevelDedup | undefined;
 
   constructor(
     private readonly options: BackupOptions,
@@ -159,8 +175,12 @@ class BackupRun {
     readonly signaturePack: PackWriter,
     private readonly estimate: number | undefined,
     signal: AbortSignal,
+    /** Undefined for a level 0, a single-file SOURCE, or renameIndexBytes 0. */
+    private readonly renames: RenameIndex | undefined,
   ) {
     this.warnings = new WarningLog(options.onWarning);
+    const dedupBytes = options.dedupIndexBytes ?? DEDUP_INDEX_BYTES;
+    this.dedup = dedupBytes > 0 ? new LevelDedup(dedupBytes) : undefined;
     this.captureBase = {
       store,
       name,
@@ -181,7 +201,7 @@ class BackupRun {
     this.options.onProgress?.({ phase: 'backup', files: this.counts.entries, bytes: this.counts.bytesRead, totalBytes: this.estimate, path: this.currentPath });
   }
 
-  private async capture(item: WalkedPath, previous: ManifestEntry | undefined, mode: CaptureMode): Promise<Capture | 'too-big' | 'unreadable' | undefined> {
+  private async capture(item: WalkedPath, previous: RenameOrigin | undefined, mode: CaptureMode): Promise<Capture | 'too-big' | 'unreadable' | undefined> {
     const usable = previous?.type === 'file' ? previous : undefined;
     try {
       return await captureFile({ ...this.captureBase, warn: (m) => this.warnings.add(item.path, m) }, item.absolute, usable, mode);
@@ -210,10 +230,16 @@ class BackupRun {
     }
     // Attributes of a file carried over are read here, several at once, not one by one in manifest order.
     if (unchanged(previous, stat)) return { item, previous, kind: 'file', linkKey, read: false, xattrs: { found: await this.xattrs.read(path, item.absolute, 'file') } };
-    if (stat.size > BigInt(SMALL_FILE_BYTES)) return { item, previous, kind: 'file', linkKey, read: true };
-    const capture = await this.capture(item, previous, 'buffered');
+    // A path new to this inode: renamed here, perhaps. Carried over on the same stat-based trust as an unchanged file,
+    // else (a file's own rename changes its ctime on Linux) read with its old version as the delta basis.
+    const renamedFrom = previous?.type === 'file' && previous.ino === stat.ino.toString() ? undefined : await this.renames?.originOf(path, stat);
+    if (renamedFrom && unchanged(renamedFrom as ManifestEntry, stat)) {
+      return { item, previous, renamedFrom, kind: 'file', linkKey, read: false, xattrs: { found: await this.xattrs.read(path, item.absolute, 'file') } };
+    }
+    if (stat.size > BigInt(SMALL_FILE_BYTES)) return { item, previous, renamedFrom, kind: 'file', linkKey, read: true };
+    const capture = await this.capture(item, renamedFrom ?? previous, 'buffered');
     // Grown past the limit since the walk: read in its turn, straight into the packs.
-    return { item, previous, kind: 'file', linkKey, read: true, capture: capture === 'too-big' ? undefined : capture };
+    return { item, previous, renamedFrom, kind: 'file', linkKey, read: true, capture: capture === 'too-big' ? undefined : capture };
   }
 
   /** Second half, strictly in manifest order: big files are read here, pieces get their place in the packs. */
@@ -268,7 +294,7 @@ class BackupRun {
    * Undefined only when the path is gone, is no longer a regular file, or
    * cannot be read (those two with a warning).
    */
-  private async captureInTurn(item: WalkedPath, previous: ManifestEntry | undefined, ahead: Capture | 'unreadable' | undefined): Promise<Capture | undefined> {
+  private async captureInTurn(item: WalkedPath, previous: RenameOrigin | undefined, ahead: Capture | 'unreadable' | undefined): Promise<Capture | undefined> {
     let capture: Capture | 'too-big' | 'unreadable' | undefined = ahead ?? (await this.capture(item, previous, 'direct'));
     for (let attempt = 1; ; attempt++) {
       if (capture === 'unreadable') return undefined;
@@ -296,33 +322,43 @@ class BackupRun {
   private linkEntry(item: WalkedPath, linkKey: string): ManifestEntry | undefined {
     const first = this.linkEntries.get(linkKey);
     if (!first) return undefined; // the first path vanished before it was read: this one is stored instead
-    const { size, sha256, recipe, signature, ctimeNs, ino, xattrs, extents } = first;
+    const { size, sha256, recipe, signature, ctimeNs, ino, dev, xattrs, extents } = first;
     // One inode, one set of attributes: its first path's.
-    return { ...baseFields(item.path, item.stat), type: 'file', size, sha256, recipe, signature, ctimeNs, ino, linkTo: first.path, hardLinked: true, ...(extents && { extents }), ...(xattrs && { xattrs }) };
+    return { ...baseFields(item.path, item.stat), type: 'file', size, sha256, recipe, signature, ctimeNs, ino, dev, linkTo: first.path, hardLinked: true, ...(extents && { extents }), ...(xattrs && { xattrs }) };
   }
 
   private async fileEntry(p: Prepared & { kind: 'file' }): Promise<ManifestEntry | undefined> {
     const { item, previous } = p;
+    // The version this path continues: its own previous entry, or the one it was renamed from.
+    const basis = p.renamedFrom ?? previous;
     let entry: ManifestEntry;
     if (!p.read) {
-      const { size, sha256, recipe, signature, extents } = previous!;
+      const { size, sha256, recipe, signature, extents } = basis!;
       entry = { ...baseFields(item.path, item.stat), type: 'file', size, sha256, recipe, signature, ...(extents && { extents }), read: false };
       this.counts.filesUnchanged++;
     } else {
       this.currentPath = item.path;
-      const capture = await this.captureInTurn(item, previous, p.capture);
+      const copy = p.capture ? undefined : await this.storedCopy(item);
+      const capture = copy ?? (await this.captureInTurn(item, basis, p.capture));
       if (!capture) return undefined;
       this.counts.filesRead++;
       const s = capture.stat;
-      const recipe = await recipeOf(capture, previous);
+      // Stored already (by this level, or before the rename): point at those pieces; a small file's own are never written.
+      const stored = copy?.content ?? this.storedContent(capture, p.renamedFrom);
+      const recipe = stored ? stored.recipe : await recipeOf(capture, basis);
+      // Holes are this file's layout, whoever's pieces hold its bytes.
       entry = { ...baseFields(item.path, s), type: 'file', size: capture.size, sha256: capture.sha256, recipe, ...(capture.extents && { extents: capture.extents }), read: true };
-      if (capture.signature) entry.signature = await capture.signature.place();
+      const signature = stored ? stored.signature : await capture.signature?.place();
+      if (signature) entry.signature = signature;
       if (capture.unstable) entry.unstable = true;
       entry.ctimeNs = s.ctimeNs.toString();
       entry.ino = s.ino.toString();
+      entry.dev = s.dev.toString();
+      if (!stored) this.dedup?.remember(entry);
     }
     entry.ctimeNs ??= item.stat.ctimeNs.toString();
     entry.ino ??= item.stat.ino.toString();
+    entry.dev ??= item.stat.dev.toString();
     // Read for content carried over too: the previous entry may lack them (a backup made without the addon).
     const xattrs = p.xattrs ? p.xattrs.found : await this.xattrs.read(item.path, item.absolute, 'file');
     if (xattrs) entry.xattrs = xattrs;
@@ -332,6 +368,26 @@ class BackupRun {
       this.linkEntries.set(p.linkKey, entry);
     }
     return entry;
+  }
+
+  /**
+   * A large file that is a copy of one this level stored: hashed alone
+   * first, only when a file of its size was stored (else it is read once,
+   * into the packs). Undefined when it is not a copy, or changed meanwhile.
+   */
+  private async storedCopy(item: WalkedPath): Promise<(Capture & { content: StoredContent }) | undefined> {
+    if (!this.dedup?.hasSize(Number(item.stat.size))) return undefined;
+    const hashed = await stableDigest(item.absolute, this.captureBase.signal, this.captureBase.onBytes);
+    if (!hashed) return undefined;
+    const size = Number(hashed.stat.size);
+    const content = this.dedup.find(size, hashed.sha256);
+    return content && { stat: hashed.stat, size, sha256: hashed.sha256, unstable: false, bytesRead: size, content };
+  }
+
+  /** Where a captured content is stored already: a file this level stored, or the version the file was renamed from. */
+  private storedContent(capture: Capture, renamedFrom: RenameOrigin | undefined): StoredContent | undefined {
+    const same = renamedFrom && renamedFrom.size === capture.size && renamedFrom.sha256 === capture.sha256;
+    return this.dedup?.find(capture.size, capture.sha256) ?? (same ? { recipe: renamedFrom.recipe!, signature: renamedFrom.signature } : undefined);
   }
 
   /** The entry with the path's extended attributes, when it has any. */
@@ -390,6 +446,10 @@ export async function backup(source: string, storeArgument: StoreArgument, optio
   }
   const name = checkName(options.name ?? defaultName(await canonicalSource(given)));
   for (const marker of options.excludeIfPresent ?? []) parseMarker(marker); // a malformed one is bad input, before anything is written
+  for (const option of ['renameIndexBytes', 'dedupIndexBytes'] as const) {
+    const value = options[option];
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) throw paramError(`${option} must be a byte count (0 or more), not ${String(value)}`);
+  }
   const packOptions = packOptionsOf(store); // so is a store's bad hint
   await store.open({ create: true });
   const excluded = await withoutStore(compileExcludes(options.exclude ?? []), root, store);
@@ -458,6 +518,7 @@ async function runBackup(
     ...(options.oneFileSystem ? { oneFileSystem: true } : {}),
     ...(options.excludeIfPresent?.length ? { excludeIfPresent: options.excludeIfPresent } : {}),
   };
+  const renameBytes = options.renameIndexBytes ?? RENAME_INDEX_BYTES;
   const manifest = new ManifestWriter(store.writeObject(manifestKey(name, chain, id)), header, compressionModeOf(options.compression));
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
@@ -473,6 +534,7 @@ async function runBackup(
     new PackWriter(store, prefix, id, 's', packOptions),
     parent?.counts.totalBytes,
     signal,
+    kind === 'dir' && !plan.newChain && renameBytes > 0 ? new RenameIndex(root, () => parentEntries(store, plan)!, renameBytes) : undefined,
   );
   const previous = parentEntries(store, plan);
   // Paths prepared ahead, finished strictly in order.

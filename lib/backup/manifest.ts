@@ -54,6 +54,7 @@ export interface ManifestEntry {
   mtimeNs?: string;
   ctimeNs?: string;
   ino?: string;
+  /** Files: the device the inode is on (a rename is recognised by device and inode). */
   dev?: string;
   size?: number;
   sha256?: string;
@@ -203,7 +204,9 @@ export function validateEntry(value: unknown, where: string): ManifestEntry {
   if (!isCount(e.mode) || e.mode > 0o7777) bad(`'${e.path}' has a malformed mode`);
   if (!isCount(e.uid) || !isCount(e.gid) || e.uid > ID_MAX || e.gid > ID_MAX) bad(`'${e.path}' has a malformed owner`);
   if (!isNs(e.mtimeNs)) bad(`'${e.path}' has a malformed mtime`);
-  if ((e.ctimeNs !== undefined && !isNs(e.ctimeNs)) || (e.ino !== undefined && !isDecimal(e.ino))) bad(`'${e.path}' has a malformed ctime or inode`);
+  if ((e.ctimeNs !== undefined && !isNs(e.ctimeNs)) || (e.ino !== undefined && !isDecimal(e.ino)) || (e.dev !== undefined && !isDecimal(e.dev))) {
+    bad(`'${e.path}' has a malformed ctime, inode or device`);
+  }
   for (const flag of ['read', 'unstable'] as const) if (e[flag] !== undefined && typeof e[flag] !== 'boolean') bad(`'${e.path}' has a malformed '${flag}'`);
   if (e.xattrs !== undefined) {
     const problem = xattrsProblem(e.xattrs, e.type);

@@ -167,6 +167,11 @@ async function verifyBackup(
     report(err);
   }
   const ctx = { store, name, chain: chain.chain };
+  // Per pack, where the pieces checked so far end. A backup writes its pieces in manifest order, so a piece
+  // ending there or before is one an earlier entry shares (identical files stored once): already read and counted.
+  const checkedUpTo = new Map<string, number>();
+  // Pieces found damaged: every path sharing one is reported.
+  const damaged = new Set<string>();
   try {
     for await (const entry of backupManifest(store, name, chain.chain, backup.id).entries()) {
       signal?.throwIfAborted();
@@ -176,7 +181,7 @@ async function verifyBackup(
         report(err, entry.path);
         continue;
       }
-      // Read each piece once: by the manifest of the backup that wrote it (a hard link repeats its first path's pieces).
+      // Read each piece once: by the manifest of the backup that wrote it (a hard link or a copy repeats an earlier path's pieces).
       if (entry.type !== 'file' || entry.linkTo !== undefined) continue;
       const pieces: RecipeStep[] = [...entry.recipe!];
       if (entry.signature) pieces.push({ ...entry.signature, kind: 'raw', size: entry.signature.length });
@@ -187,12 +192,17 @@ async function verifyBackup(
           report(new LibrsyncError('BACKUP_CORRUPT', `'${entry.path}' refers to bytes outside ${piece.backup}/${piece.pack}`), entry.path);
           continue;
         }
+        const upTo = checkedUpTo.get(piece.pack) ?? 0;
+        const at = `${piece.pack}:${piece.offset}`;
+        if (piece.offset < upTo && piece.offset + piece.length <= upTo && !damaged.has(at)) continue;
         try {
           await drain(readChecked(ctx, entry, piece));
+          checkedUpTo.set(piece.pack, Math.max(upTo, piece.offset + piece.length));
           result.piecesChecked++;
           result.bytesChecked += piece.length;
           onProgress?.({ phase: 'verify', files: result.piecesChecked, bytes: result.bytesChecked, path: entry.path });
         } catch (err) {
+          damaged.add(at);
           report(err, entry.path);
         }
       }
