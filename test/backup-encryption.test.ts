@@ -6,7 +6,8 @@
 import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync, existsSync, copyFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { backup, initStore, list, listStoreKeys, restore, verify } from '../lib/backup';
-import { runCli } from './support/cli';
+import { spawn } from 'node:child_process';
+import { CLI_PATH, runCli } from './support/cli';
 import { randomBytesSeeded, scratchDir } from './support/files';
 import { describeNative, isRoot } from './support/requirements';
 import { TEST_KDF, TEST_PASSWORD } from './support/stores';
@@ -217,6 +218,45 @@ describeNative('encrypted stores', () => {
     // Key commands on a plain store, and without a new passphrase off a terminal.
     expect(cli(['key', 'list', scratch.path('plain')], env).status).toBe(104);
     expect(cli(['key', 'add', store], { LIBRSYNC_PASSWORD: 'third passphrase' })).toMatchObject({ status: 101, stderr: expect.stringMatching(/--new-password-file/) });
+  });
+
+  /**
+   * The CLI on a pseudo-terminal (util-linux's script): each time it prompts,
+   * the next answer is typed. Its exit status and everything the terminal showed.
+   */
+  function onTerminal(args: string[], answers: string[]): Promise<{ status: number | null; shown: string; prompts: number }> {
+    const line = [process.execPath, CLI_PATH, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    const child = spawn('script', ['-qec', line, '/dev/null'], { cwd, env: { ...process.env, LIBRSYNC_PASSWORD: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let shown = '';
+    let prompts = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      shown += chunk.toString();
+      while ((shown.match(/(^|\n)(new )?passphrase[^:\n]*: /g) ?? []).length > prompts) child.stdin.write(`${answers[prompts++] ?? ''}\r`);
+    });
+    return new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, shown, prompts }));
+    });
+  }
+
+  it('on a terminal: asked for the passphrase once the store turns out encrypted (not echoed); a new store asks twice and refuses two that differ', async () => {
+    const store = await encryptedStore();
+    await backup(src, store, { password: TEST_PASSWORD });
+    const listed = await onTerminal(['list', store], [TEST_PASSWORD]);
+    expect(listed).toMatchObject({ status: 0, prompts: 1 });
+    expect(listed.shown).toMatch(/^passphrase: /);
+    expect(listed.shown).toMatch(/chain-000001\/000000-L0 {2}level 0/);
+    expect(listed.shown).not.toContain(TEST_PASSWORD);
+    const wrong = await onTerminal(['list', store], ['not it']);
+    expect(wrong).toMatchObject({ status: 100, prompts: 1 });
+    expect(wrong.shown).toMatch(/wrong passphrase/);
+    // A plain store asks nothing.
+    await backup(src, scratch.path('plain-on-terminal'));
+    expect(await onTerminal(['list', scratch.path('plain-on-terminal')], [])).toMatchObject({ status: 0, prompts: 0 });
+    const differ = await onTerminal(['init', 'typed-differently', '--encrypt'], ['one passphrase', 'another']);
+    expect(differ).toMatchObject({ status: 101, prompts: 2 });
+    expect(differ.shown).toMatch(/the two passphrases typed differ/);
+    expect(existsSync(scratch.path('typed-differently'))).toBe(false);
   });
 
   describe('tampering', () => {

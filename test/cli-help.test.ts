@@ -13,7 +13,7 @@ import { runCli } from './support/cli';
 import { scratchDir } from './support/files';
 
 const ROOT = join(__dirname, '..');
-const ALL = 'signature, delta, patch, backup, restore, list, verify, prune, cat, diff or help';
+const ALL = 'signature, delta, patch, backup, restore, list, verify, prune, cat, diff, init, key or help';
 
 // The CLI runs from dist/: a stale build would test old code.
 beforeAll(() => {

@@ -46,8 +46,8 @@ export const catCommand = ownCommand({
   exitStatuses: [
     EXIT_HELP.success,
     { status: '100', meaning: 'I/O error; BACKUP_NOT_FOUND (no such backup, or PATH is not in it); BACKUP_LOCKED (a prune runs)' },
-    EXIT_HELP.usage,
     EXIT_HELP.storeKey,
+    EXIT_HELP.usage,
     EXIT_HELP.storeInvalid,
     EXIT_HELP.notEncrypted,
     { status: '106', meaning: 'BACKUP_CORRUPT, BACKUP_OBJECT_MISSING, BACKUP_CHAIN_BROKEN: the stored file is damaged (what was written is not the file)' },

@@ -76,8 +76,8 @@ export const diffCommand = ownCommand({
   exitStatuses: [
     EXIT_HELP.success,
     { status: '100', meaning: 'I/O error; BACKUP_NOT_FOUND (no such backup); BACKUP_LOCKED (a prune runs)' },
-    EXIT_HELP.usage,
     EXIT_HELP.storeKey,
+    EXIT_HELP.usage,
     EXIT_HELP.storeInvalid,
     EXIT_HELP.notEncrypted,
     { status: '106', meaning: 'BACKUP_CORRUPT: a manifest is damaged' },

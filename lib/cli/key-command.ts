@@ -62,8 +62,8 @@ export const keyCommand: Command = {
   exitStatuses: [
     EXIT_HELP.success,
     { status: '100', meaning: 'I/O error; BACKUP_LOCKED (a backup or prune runs); BACKUP_NOT_FOUND (no key ID)' },
-    EXIT_HELP.usage,
     EXIT_HELP.storeKey,
+    EXIT_HELP.usage,
     EXIT_HELP.storeInvalid,
     EXIT_HELP.notEncrypted,
     { status: '108', meaning: 'RS_PARAM_ERROR: remove of the key in use or of the last key' },

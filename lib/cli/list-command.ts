@@ -96,8 +96,8 @@ export const listCommand = ownCommand({
   exitStatuses: [
     EXIT_HELP.success,
     { status: '100', meaning: 'I/O error; BACKUP_NOT_FOUND: no such backup (--files)' },
-    EXIT_HELP.usage,
     EXIT_HELP.storeKey,
+    EXIT_HELP.usage,
     EXIT_HELP.storeInvalid,
     EXIT_HELP.notEncrypted,
     { status: '106', meaning: "BACKUP_CORRUPT: the chosen backup's manifest is damaged (--files)" },

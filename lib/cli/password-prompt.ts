@@ -12,6 +12,8 @@ export function canPrompt(io: CliIO): boolean {
 
 export function promptHidden(io: CliIO, prompt: string): Promise<string> {
   const stdin = io.stdin as ReadStream;
+  // Echo off before the prompt shows: an answer typed the moment it appears is not echoed either.
+  stdin.setRawMode(true);
   io.stderr.write(prompt);
   return new Promise((resolve, reject) => {
     let typed = '';
@@ -32,7 +34,6 @@ export function promptHidden(io: CliIO, prompt: string): Promise<string> {
         else typed += char;
       }
     };
-    stdin.setRawMode(true);
     stdin.resume();
     stdin.on('data', onData);
   });

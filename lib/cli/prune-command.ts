@@ -99,8 +99,8 @@ export const pruneCommand = ownCommand({
   exitStatuses: [
     EXIT_HELP.success,
     { status: '100', meaning: 'I/O error; BACKUP_NOT_FOUND (no such --name); BACKUP_LOCKED (a backup runs, or restores and verifies still read after 30 s)' },
-    EXIT_HELP.usage,
     EXIT_HELP.storeKey,
+    EXIT_HELP.usage,
     EXIT_HELP.storeInvalid,
     EXIT_HELP.notEncrypted,
     { status: '106', meaning: 'BACKUP_CORRUPT: a manifest that cannot be read' },

@@ -83,8 +83,8 @@ export const restoreCommand = ownCommand({
     EXIT_HELP.success,
     { status: '2', meaning: 'done, with warnings: a FIFO that could not be made, an owner or time that could not be set' },
     { status: '100', meaning: 'I/O error (including a full disk); BACKUP_NOT_FOUND (no such backup or --path); BACKUP_LOCKED (a prune runs); TARGET_NOT_EMPTY' },
-    EXIT_HELP.usage,
     EXIT_HELP.storeKey,
+    EXIT_HELP.usage,
     EXIT_HELP.storeInvalid,
     EXIT_HELP.notEncrypted,
     {
