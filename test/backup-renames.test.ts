@@ -11,6 +11,7 @@ import { entryBytes } from '../lib/backup/rename-index';
 import { randomBytesSeeded, scratchDir } from './support/files';
 import { sealed } from './support/manifest-seal';
 import { snapshotTree } from './support/tree-snapshot';
+import { readManifest } from './support/manifest-text';
 
 const MiB = 1 << 20;
 
@@ -160,7 +161,7 @@ describe('backup: renames', () => {
     writeFileSync(t.path('f.bin'), randomBytesSeeded(10_000, 11));
     await t.level();
     const manifest = join(t.store, 'backups/tree/chain-000001/000000-L0/manifest.jsonl');
-    const lines = readFileSync(manifest, 'utf8').split('\n').slice(0, -1);
+    const lines = readManifest(manifest).split('\n').slice(0, -1);
     const body = lines.slice(0, -1).map((line) => {
       const value = JSON.parse(line) as { path?: string; dev?: string };
       if (value.path === 'f.bin') value.dev = '../1';
