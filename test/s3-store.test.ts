@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { LibrsyncError } from '../lib/errors';
 import { S3Store } from '../lib/backup/s3-store';
+import { PlainStoreCheck } from '../lib/backup/encrypted-store/plain-store-check';
 import { BlockCacheStore } from '../lib/backup/block-cache-store';
 import { openStoreArgument } from '../lib/backup/open-store';
 import { MIN_PART_SIZE } from '../lib/backup/s3-store/s3-config';
@@ -100,10 +101,12 @@ describeWithSwift('S3Store on Swift', () => {
     expect(() => new S3Store('s3://bucket/../x')).toThrow(/no '\.' or '\.\.' parts/);
     expect(() => new S3Store('s3://bucket/x', { endpoint: 'ftp://host' })).toThrow(/http:\/\/ or https:\/\//);
     expect(() => new S3Store('s3://bucket/x', { concurrency: 0 })).toThrow(/concurrency must be an integer of at least 1/);
-    // An s3:// URL opens an S3Store, whose packs the engine reads in cached blocks.
+    // An s3:// URL opens an S3Store, whose packs the engine reads in cached blocks (checked to be a plain store: no passphrase was given).
     const opened = openStoreArgument('s3://bucket/x');
-    expect(opened).toBeInstanceOf(BlockCacheStore);
-    expect((opened as BlockCacheStore).inner).toBeInstanceOf(S3Store);
+    expect(opened).toBeInstanceOf(PlainStoreCheck);
+    const cached = (opened as PlainStoreCheck).inner;
+    expect(cached).toBeInstanceOf(BlockCacheStore);
+    expect((cached as BlockCacheStore).inner).toBeInstanceOf(S3Store);
   });
 
   test('write, read, size, list, remove; sync is a no-op', async () => {
