@@ -8,6 +8,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { LibrsyncError } from '../errors';
 import { BackupInfo, ChainInfo, readChains } from './catalog';
 import { EngineOptions, WarningLog, BackupWarning, streamOptions } from './engine-options';
+import { compressionModeOf } from './compression/compression-mode';
 import { BUFFERED_MAX_BYTES, CAPTURE_ATTEMPTS, Capture, CaptureMode, UnreadableFileError, captureFile, recipeOf } from './file-capture';
 import { PathMatcher, compileExcludes } from './glob';
 import { LevelPlan, planLevel } from './level-plan';
@@ -163,6 +164,7 @@ class BackupRun {
       name,
       chain,
       blockSize,
+      compression: compressionModeOf(options.compression),
       dataPack,
       signaturePack,
       streamOptions: streamOptions(options),
@@ -387,6 +389,7 @@ export async function backup(source: string, storeArgument: StoreArgument, optio
   }
   const name = checkName(options.name ?? defaultName(await canonicalSource(given)));
   for (const marker of options.excludeIfPresent ?? []) parseMarker(marker); // a malformed one is bad input, before anything is written
+  compressionModeOf(options.compression); // and an unknown compression mode
   const packOptions = packOptionsOf(store); // so is a store's bad hint
   await store.open({ create: true });
   const excluded = await withoutStore(compileExcludes(options.exclude ?? []), root, store);

@@ -107,7 +107,7 @@ export class EntryRules {
       const owner = this.owner(entry, step);
       if (owner.sequence <= sequence) throw this.corrupt(`file '${entry.path}' has a recipe out of order (${step.backup} after a later backup)`);
       sequence = owner.sequence;
-      if (step.kind === 'raw' && (i > 0 || step.length !== step.size)) throw this.corrupt(`file '${entry.path}' has a recipe whose raw data is not its first step, or not of its size`);
+      if (step.kind === 'raw' && (i > 0 || (step.rawLength ?? step.length) !== step.size)) throw this.corrupt(`file '${entry.path}' has a recipe whose raw data is not its first step, or not of its size`);
     });
     if (recipe.length > 0 && recipe[recipe.length - 1].size !== entry.size) {
       throw this.corrupt(`file '${entry.path}' has size ${entry.size}, but its recipe rebuilds ${recipe[recipe.length - 1].size} bytes`);

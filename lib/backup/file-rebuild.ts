@@ -19,7 +19,8 @@ import { DigestStream } from './digest-stream';
 import { pipeAll } from './pipe-all';
 import { ManifestEntry, RecipeStep } from './manifest';
 import { BackupStore } from './store';
-import { packKey, parseBackupId } from './store-keys';
+import { parseBackupId } from './store-keys';
+import { readPiece } from './stored-piece';
 
 export interface RebuildContext {
   store: BackupStore;
@@ -47,9 +48,7 @@ function damaged(entry: ManifestEntry, step: RecipeStep, why: string): LibrsyncE
 
 /** Bytes of a stored piece, checked against its digest at the end. */
 export function readChecked(ctx: Pick<RebuildContext, 'store' | 'name' | 'chain'>, entry: ManifestEntry, step: RecipeStep): Readable[] {
-  const source = ctx.store.readObject(packKey(ctx.name, ctx.chain, step.backup, step.pack), { start: step.offset, end: step.offset + step.length });
-  const check = new DigestStream({ sha256: step.sha256, length: step.length, mismatch: () => damaged(entry, step, 'SHA-256 mismatch') });
-  return [source, check];
+  return readPiece(ctx, step, (why) => damaged(entry, step, why));
 }
 
 /** A failure inside a step is the step's damage unless it is the caller's (abort) or the disk's (ENOSPC, ...). */
