@@ -13,6 +13,7 @@ import { runCli } from './support/cli';
 import { randomBytesSeeded, scratchDir } from './support/files';
 import { describeNative } from './support/requirements';
 import { snapshotTree } from './support/tree-snapshot';
+import { sealed } from './support/manifest-seal';
 
 const NAME = 'z';
 const MODES: CompressionMode[] = ['off', 'auto', 'max'];
@@ -168,6 +169,37 @@ describeNative('compressed pieces', () => {
       code: 'BACKUP_CORRUPT',
       message: expect.stringMatching(/^'sub\/big.dat': its data stored by level 0 \(000000-L0\) is corrupt \(frame at byte 0: /),
     });
+  });
+
+  test.each([
+    ['a stored length beyond what its raw length allows', (r: RecipeStep) => ({ ...r, rawLength: 3 }), /manifest .* is corrupt: .*malformed raw length/],
+    ['a raw length that is not a count', (r: RecipeStep) => ({ ...r, rawLength: -1 }), /manifest .* is corrupt: .*malformed raw length/],
+    ['a raw length one short of what the frames hold', (r: RecipeStep) => ({ ...r, rawLength: r.rawLength! - 1 }), /^'sub\/big.dat': its delta stored by level 1 \(000001-L1\) is corrupt \(frame at byte \d+: more than the \d+ raw bytes expected\)/],
+    ['a raw length one more than the frames hold', (r: RecipeStep) => ({ ...r, rawLength: r.rawLength! + 1 }), /^'sub\/big.dat': its delta stored by level 1 \(000001-L1\) is corrupt \(SHA-256 mismatch\)/],
+  ])('a delta ref with %s is BACKUP_CORRUPT, and no file is written', async (_what, edit, message) => {
+    const dir = scratch.path(`case-${counter++}`);
+    const src = join(dir, 'src');
+    const store = join(dir, 'store');
+    makeTree(src, 'text');
+    await backup(src, store, { name: NAME });
+    change(src, 1);
+    await backup(src, store, { name: NAME });
+    const manifest = join(store, 'backups', NAME, 'chain-000001', '000001-L1', 'manifest.jsonl');
+    const lines = readFileSync(manifest, 'utf8').split('\n').slice(0, -1);
+    const body = lines
+      .slice(0, -1)
+      .map((line) => {
+        const value = JSON.parse(line) as ManifestEntry;
+        if (value.path !== 'sub/big.dat') return line;
+        expect(value.recipe![1].kind).toBe('delta');
+        return JSON.stringify({ ...value, recipe: [value.recipe![0], edit(value.recipe![1])] });
+      })
+      .map((l) => `${l}\n`)
+      .join('');
+    writeFileSync(manifest, sealed(body, JSON.parse(lines[lines.length - 1]) as Record<string, unknown>));
+    const target = join(dir, 'restored');
+    await expect(restore(store, target, { name: NAME, paths: ['sub/big.dat'] })).rejects.toMatchObject({ code: 'BACKUP_CORRUPT', message: expect.stringMatching(message) });
+    expect(existsSync(join(target, 'sub', 'big.dat'))).toBe(false);
   });
 
   test('CLI: --compression max is taken, an unknown mode is a usage error (exit 101) before anything is written', () => {

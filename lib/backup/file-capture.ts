@@ -33,8 +33,8 @@ export interface CaptureContext {
   name: string;
   chain: string;
   blockSize: number;
-  /** How data, delta and signature pieces are stored ('off': as they are). */
-  compression: CompressionMode;
+  /** How data, delta and signature pieces are stored ('off': as they are; default 'auto'). */
+  compression?: CompressionMode;
   dataPack: PackWriter;
   signaturePack: PackWriter;
   streamOptions: Record<string, unknown>;

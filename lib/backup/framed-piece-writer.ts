@@ -6,7 +6,7 @@
 // a range read fetches.
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CompressionMode } from './compression';
+import { CompressionMode, compressionModeOf } from './compression';
 import { FrameEncoder } from './compression/frame-encoder';
 import { DigestStream } from './digest-stream';
 import { MemorySegment, PackSegment, PackWriter, Piece, placedPiece } from './pack-writer';
@@ -55,11 +55,12 @@ export class FramedPieceWriter extends Writable {
  * What a piece's producer writes into: `sink` itself when compression is
  * off (stored as today, no rawLength), else a FramedPieceWriter into it.
  */
-export function pieceInput(mode: CompressionMode, sink: PackSegment | MemorySegment): Writable {
-  return mode === 'off' ? sink : new FramedPieceWriter(mode, sink);
+export function pieceInput(mode: CompressionMode | undefined, sink: PackSegment | MemorySegment): Writable {
+  const chosen = compressionModeOf(mode);
+  return chosen === 'off' ? sink : new FramedPieceWriter(chosen, sink);
 }
 
 /** Whether a pack segment must hash what it stores: not when the piece is framed (its hash is of the raw bytes, taken before). */
-export function segmentHashes(mode: CompressionMode, wanted: boolean): boolean {
-  return wanted && mode === 'off';
+export function segmentHashes(mode: CompressionMode | undefined, wanted: boolean): boolean {
+  return wanted && compressionModeOf(mode) === 'off';
 }

@@ -17,6 +17,7 @@ export type { DiffOptions, DiffResult, BackupDifference } from './diff';
 export { LocalDirectoryStore, STORE_FORMAT, STORE_FORMAT_FILE } from './local-store';
 export type { BackupStore, ObjectWriter, ByteRange, StoreLock } from './store';
 export type { BackupProgress, BackupWarning, EngineOptions } from './engine-options';
+export type { CompressionMode } from './compression';
 export type { ManifestEntry, ManifestHeader, ManifestTrailer, BackupCounts, ObjectRef, RecipeStep, EntryType } from './manifest';
 export { DEFAULT_BLOCK_SIZE } from './level-plan';
 export { defaultName } from './selection';
