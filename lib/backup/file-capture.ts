@@ -140,11 +140,13 @@ async function readOnce(ctx: CaptureContext, handle: FileHandle, before: BigIntS
   const size = Number(before.size);
   const digest = new DigestStream(undefined, ctx.onBytes);
   const direct = mode === 'direct';
+  // A delta is hashed as it is stored; a file's own bytes are hashed by `digest` already.
+  const dataHashed = basis !== undefined;
   const sigSink = direct ? await ctx.signaturePack.beginSegment(segmentHashes(ctx.compression, true)) : new MemorySegment();
-  const dataSink = direct ? await ctx.dataPack.beginSegment(segmentHashes(ctx.compression, basis !== undefined)) : new MemorySegment();
+  const dataSink = direct ? await ctx.dataPack.beginSegment(segmentHashes(ctx.compression, dataHashed)) : new MemorySegment();
   // Where the signature and the data are written: the sinks, or framing writers into them.
-  const sigInput = pieceInput(ctx.compression, sigSink);
-  const dataInput = pieceInput(ctx.compression, dataSink);
+  const sigInput = pieceInput(ctx.compression, sigSink, true);
+  const dataInput = pieceInput(ctx.compression, dataSink, dataHashed);
   const sigJob = signature({ blockLength: ctx.blockSize, size, ...ctx.streamOptions });
   const deltaJob: JobStream | undefined = basis ? delta(basis, { ...ctx.streamOptions }) : undefined;
   // Read what the size said, no more: a file that grows meanwhile is caught by the stat after.
@@ -162,7 +164,7 @@ async function readOnce(ctx: CaptureContext, handle: FileHandle, before: BigIntS
   }
   const dataSha = deltaJob ? undefined : digest.sha256;
   const piece = (sink: Writable, pack: PackWriter, sha?: string): Piece =>
-    sink instanceof FramedPieceWriter ? sink.piece(pack) : sink instanceof MemorySegment ? sink.piece(pack, sha) : placedPiece(sink as PackSegment, sha);
+    sink instanceof FramedPieceWriter ? sink.piece(pack, sha) : sink instanceof MemorySegment ? sink.piece(pack, sha) : placedPiece(sink as PackSegment, sha);
   // A delta that copies nothing rebuilds from an empty basis: the file no longer needs its older levels.
   const kind: Capture['kind'] = !deltaJob ? 'raw' : deltaJob.stats!.copyBytes === 0 ? 'delta-alone' : 'delta';
   return { digest, kind, data: piece(dataInput, ctx.dataPack, dataSha), signature: piece(sigInput, ctx.signaturePack) };
