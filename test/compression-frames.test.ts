@@ -98,8 +98,8 @@ describe.each(['native', 'wasm'])('frames on %s zstd', (backend) => {
       const framed = await collect(chunks, new FrameEncoder({ mode, pool: pool() }));
       const headers = headersOf(framed);
       expect(headers.map((h) => h.rawLength)).toEqual(Array.from({ length: Math.ceil(length / FRAME_RAW_MAX) }, (_, i) => Math.min(FRAME_RAW_MAX, length - i * FRAME_RAW_MAX)));
-      // A frame of a few bytes does not shrink: it is stored as is.
-      expect(headers.map((h) => h.kind)).toEqual(headers.map((h) => (mode === 'off' || h.rawLength < 100 ? 0 : 1)));
+      // A frame of a few bytes is stored as is.
+      expect(headers.map((h) => h.kind)).toEqual(headers.map((h) => (mode === 'off' || h.rawLength < 64 ? 0 : 1)));
       if (mode !== 'off' && length > 1000) expect(framed.length).toBeLessThan(raw.length / 4);
       // Fed back one byte-ish slice at a time, and as one buffer.
       const slices: Buffer[] = [];
@@ -124,6 +124,8 @@ describe.each(['native', 'wasm'])('frames on %s zstd', (backend) => {
     expect(max.length).toBeLessThanOrEqual(auto.length);
     expect((await decodeFrame(auto, pool())).equals(text)).toBe(true);
     expect((await decodeFrame(max, pool())).equals(text)).toBe(true);
+    // Under 64 bytes zstd is not even tried.
+    expect((await encodeFrame(textOf(63), 'max', pool()))[0]).toBe(0);
     const off = await encodeFrame(text, 'off', pool());
     expect(off.equals(Buffer.concat([header(0, text.length, text.length), text]))).toBe(true);
   });

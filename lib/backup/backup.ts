@@ -14,7 +14,7 @@ import { LevelPlan, planLevel } from './level-plan';
 import { BackupCounts, ManifestEntry, ManifestHeader, MANIFEST_FORMAT, MANIFEST_VERSION } from './manifest';
 import { EntryXattrs } from './xattr-field';
 import { backupManifest } from './backup-entries';
-import { CompressionMode, compressionModeOf } from './compression';
+import { compressionModeOf } from './compression';
 import { ManifestWriter } from './manifest-writer';
 import { PackOptions, PackWriter, packOptionsOf } from './pack-writer';
 import { comparePaths } from './path-order';
@@ -44,8 +44,6 @@ export interface BackupOptions extends EngineOptions {
   oneFileSystem?: boolean;
   /** Leave out directories holding one of these files (`NAME`, or `NAME:HEADER` for a file starting with HEADER). */
   excludeIfPresent?: string[];
-  /** How pieces and manifests are compressed (default 'auto'). */
-  compression?: CompressionMode;
   /** The clock, for tests of --restart-after. */
   now?: () => Date;
   /** Memory (bytes, estimated) for the previous level's files that renamed paths are matched against; 0: no rename detection. */
@@ -186,6 +184,7 @@ class BackupRun {
       name,
       chain,
       blockSize,
+      compression: compressionModeOf(options.compression),
       dataPack,
       signaturePack,
       streamOptions: streamOptions(options),
@@ -450,6 +449,7 @@ export async function backup(source: string, storeArgument: StoreArgument, optio
     const value = options[option];
     if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) throw paramError(`${option} must be a byte count (0 or more), not ${String(value)}`);
   }
+  compressionModeOf(options.compression); // and an unknown compression mode
   const packOptions = packOptionsOf(store); // so is a store's bad hint
   await store.open({ create: true });
   const excluded = await withoutStore(compileExcludes(options.exclude ?? []), root, store);

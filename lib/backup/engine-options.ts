@@ -1,6 +1,7 @@
 // Options every engine function shares: cancellation, progress, warnings
 // and what is handed through to the librsync streams.
 import { Backend } from '../backend';
+import { CompressionMode } from './compression/compression-mode';
 
 export interface BackupWarning {
   /** Relative path concerned ('' for the source root). */
@@ -40,6 +41,8 @@ export interface EngineOptions extends StoreAccessOptions {
   backend?: Backend;
   /** Further options handed unchanged to signature(), delta(), patch() and loadSignature(). */
   operationOptions?: Record<string, unknown>;
+  /** How a backup stores data, delta and signature pieces: 'auto' (default) compresses what shrinks, 'max' harder, 'off' not at all. Reading needs none. */
+  compression?: CompressionMode;
 }
 
 /** What the engine passes into every librsync stream. */

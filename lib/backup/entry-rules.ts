@@ -108,8 +108,8 @@ export class EntryRules {
       const owner = this.owner(entry, step);
       if (owner.sequence <= sequence) throw this.corrupt(`file '${entry.path}' has a recipe out of order (${step.backup} after a later backup)`);
       sequence = owner.sequence;
-      // A sparse raw piece holds its data extents' bytes only.
-      if (step.kind === 'raw' && (i > 0 || step.length !== (step.extents ? extentBytes(step.extents) : step.size))) throw this.corrupt(`file '${entry.path}' has a recipe whose raw data is not its first step, or not of its size`);
+      // A sparse raw piece holds its data extents' bytes only (its raw bytes, when compressed).
+      if (step.kind === 'raw' && (i > 0 || (step.rawLength ?? step.length) !== (step.extents ? extentBytes(step.extents) : step.size))) throw this.corrupt(`file '${entry.path}' has a recipe whose raw data is not its first step, or not of its size`);
     });
     if (recipe.length > 0 && recipe[recipe.length - 1].size !== entry.size) {
       throw this.corrupt(`file '${entry.path}' has size ${entry.size}, but its recipe rebuilds ${recipe[recipe.length - 1].size} bytes`);

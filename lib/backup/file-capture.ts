@@ -17,11 +17,13 @@ import { ExtentFilter } from './extent-filter';
 import { readSkippingHoles } from './hole-skipping-reader';
 import { settledStat } from './settled-stat';
 import { FanOut } from './fan-out';
-import { Writable } from 'node:stream';
+import { Readable, Writable, pipeline as streamPipeline } from 'node:stream';
 import { ManifestEntry, RecipeStep } from './manifest';
 import { MemorySegment, PackSegment, PackWriter, Piece, placedPiece } from './pack-writer';
 import { BackupStore } from './store';
-import { packKey } from './store-keys';
+import { readPiece } from './stored-piece';
+import { CompressionMode } from './compression';
+import { FramedPieceWriter, pieceInput, segmentHashes } from './framed-piece-writer';
 
 /** Reads of a file that keeps changing before it is stored as read and flagged. */
 export const CAPTURE_ATTEMPTS = 3;
@@ -34,6 +36,8 @@ export interface CaptureContext {
   name: string;
   chain: string;
   blockSize: number;
+  /** How data, delta and signature pieces are stored ('off': as they are; default 'auto'). */
+  compression?: CompressionMode;
   dataPack: PackWriter;
   signaturePack: PackWriter;
   streamOptions: Record<string, unknown>;
@@ -81,20 +85,18 @@ async function previousSignature(ctx: CaptureContext, previous: ManifestEntry | 
   // A signature is 12 bytes plus at most 36 per block of the version it describes:
   // anything longer is damage (or a crafted store), not something to load.
   const longest = 12 + Math.ceil((previous.size ?? 0) / ctx.blockSize) * 36;
-  if (ref.length > longest) {
-    ctx.warn(`previous signature unusable, stored whole: its ${ref.length} bytes are more than a signature of ${previous.size} bytes can have`);
+  const rawLength = ref.rawLength ?? ref.length;
+  if (rawLength > longest) {
+    ctx.warn(`previous signature unusable, stored whole: its ${rawLength} bytes are more than a signature of ${previous.size} bytes can have`);
     return undefined;
   }
-  const check = new DigestStream({
-    sha256: ref.sha256,
-    length: ref.length,
-    mismatch: () => new LibrsyncError('BACKUP_CORRUPT', `the stored signature of '${previous.path}' (${ref.backup}) is corrupt`),
-  });
-  const source = ctx.store.readObject(packKey(ctx.name, ctx.chain, ref.backup, ref.pack), { start: ref.offset, end: ref.offset + ref.length });
+  const stages = readPiece(ctx, ref, (why) => new LibrsyncError('BACKUP_CORRUPT', `the stored signature of '${previous.path}' (${ref.backup}) is corrupt (${why})`));
+  const source = stages[0];
   try {
-    source.on('error', (err) => check.destroy(err));
+    // The last stage, fed by the others; a failure anywhere destroys them all (the last one with it).
+    const checked = (streamPipeline as unknown as (...args: unknown[]) => Readable)(...stages, () => undefined);
     // Resolves only after the check has seen every byte and matched the digest.
-    const set = await loadSignature(source.pipe(check), { signal: ctx.signal, ...ctx.streamOptions } as { signal?: AbortSignal });
+    const set = await loadSignature(checked, { signal: ctx.signal, ...ctx.streamOptions } as { signal?: AbortSignal });
     if (set.blockLength !== ctx.blockSize) {
       set.close();
       return undefined;
@@ -148,8 +150,13 @@ async function readOnce(ctx: CaptureContext, handle: FileHandle, before: BigIntS
   const keep = sparse && !basis ? new ExtentFilter(sparse) : undefined;
   const digest = new DigestStream(undefined, ctx.onBytes);
   const direct = mode === 'direct';
-  const sigSink = direct ? await ctx.signaturePack.beginSegment() : new MemorySegment();
-  const dataSink = direct ? await ctx.dataPack.beginSegment(basis !== undefined || keep !== undefined) : new MemorySegment();
+  // A delta, or a sparse file's data extents, is hashed as it is stored; a file's whole bytes are hashed by `digest` already.
+  const dataHashed = basis !== undefined || keep !== undefined;
+  const sigSink = direct ? await ctx.signaturePack.beginSegment(segmentHashes(ctx.compression, true)) : new MemorySegment();
+  const dataSink = direct ? await ctx.dataPack.beginSegment(segmentHashes(ctx.compression, dataHashed)) : new MemorySegment();
+  // Where the signature and the data are written: the sinks, or framing writers into them.
+  const sigInput = pieceInput(ctx.compression, sigSink, true);
+  const dataInput = pieceInput(ctx.compression, dataSink, dataHashed);
   const sigJob = signature({ blockLength: ctx.blockSize, size, ...ctx.streamOptions });
   const deltaJob: JobStream | undefined = basis ? delta(basis, { ...ctx.streamOptions }) : undefined;
   // Read what the size said, no more: a file that grows meanwhile is caught by the stat after.
@@ -157,23 +164,23 @@ async function readOnce(ctx: CaptureContext, handle: FileHandle, before: BigIntS
     ? readSkippingHoles(handle, sparse, size)
     : handle.createReadStream({ start: 0, end: Math.max(0, size - 1), highWaterMark: READ_CHUNK, autoClose: false, emitClose: false });
   const runs = [
-    (signal: AbortSignal) => pipeline(input, digest, new FanOut([sigJob, deltaJob ?? keep ?? dataSink]), { signal }),
-    (signal: AbortSignal) => pipeline(sigJob, sigSink, { signal }),
+    (signal: AbortSignal) => pipeline(input, digest, new FanOut([sigJob, deltaJob ?? keep ?? dataInput]), { signal }),
+    (signal: AbortSignal) => pipeline(sigJob, sigInput, { signal }),
   ];
-  if (deltaJob) runs.push((signal: AbortSignal) => pipeline(deltaJob, dataSink, { signal }));
-  if (keep) runs.push((signal: AbortSignal) => pipeline(keep, dataSink, { signal }));
+  if (deltaJob) runs.push((signal: AbortSignal) => pipeline(deltaJob, dataInput, { signal }));
+  if (keep) runs.push((signal: AbortSignal) => pipeline(keep, dataInput, { signal }));
   try {
     await runTogether(runs, ctx.signal);
   } finally {
     // Not `input`: destroying it would close the file handle, which the caller owns.
-    for (const s of [sigSink, dataSink]) if (!s.destroyed) s.destroy();
+    for (const s of [sigInput, dataInput, sigSink, dataSink]) if (!s.destroyed) s.destroy();
   }
   const dataSha = deltaJob || keep ? undefined : digest.sha256;
   const piece = (sink: Writable, pack: PackWriter, sha?: string): Piece =>
-    sink instanceof MemorySegment ? sink.piece(pack, sha) : placedPiece(sink as PackSegment, sha);
+    sink instanceof FramedPieceWriter ? sink.piece(pack, sha) : sink instanceof MemorySegment ? sink.piece(pack, sha) : placedPiece(sink as PackSegment, sha);
   // A delta that copies nothing rebuilds from an empty basis: the file no longer needs its older levels.
   const kind: Capture['kind'] = !deltaJob ? 'raw' : deltaJob.stats!.copyBytes === 0 ? 'delta-alone' : 'delta';
-  return { digest, kind, data: piece(dataSink, ctx.dataPack, dataSha), signature: piece(sigSink, ctx.signaturePack), extents: sparse && clipExtents(sparse, digest.bytes) };
+  return { digest, kind, data: piece(dataInput, ctx.dataPack, dataSha), signature: piece(sigInput, ctx.signaturePack), extents: sparse && clipExtents(sparse, digest.bytes) };
 }
 
 /** The recipe of a captured file, once its data has a place: the previous recipe plus a delta, or a fresh start. */

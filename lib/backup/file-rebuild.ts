@@ -20,7 +20,8 @@ import { ScratchFileWriter, SparseAtomicFileWriter } from './sparse-file-writer'
 import { pipeAll } from './pipe-all';
 import { ManifestEntry, RecipeStep } from './manifest';
 import { BackupStore } from './store';
-import { packKey, parseBackupId } from './store-keys';
+import { parseBackupId } from './store-keys';
+import { readPiece } from './stored-piece';
 
 export interface RebuildContext {
   store: BackupStore;
@@ -48,14 +49,19 @@ function damaged(entry: ManifestEntry, step: RecipeStep, why: string): LibrsyncE
 
 /** Bytes of a stored piece, checked against its digest at the end. */
 export function readChecked(ctx: Pick<RebuildContext, 'store' | 'name' | 'chain'>, entry: ManifestEntry, step: RecipeStep): Readable[] {
-  const source = ctx.store.readObject(packKey(ctx.name, ctx.chain, step.backup, step.pack), { start: step.offset, end: step.offset + step.length });
-  const check = new DigestStream({ sha256: step.sha256, length: step.length, mismatch: () => damaged(entry, step, 'SHA-256 mismatch') });
-  return [source, check];
+  return readPiece(ctx, step, (why) => damaged(entry, step, why));
 }
 
-/** A failure inside a step is the step's damage unless it is the caller's (abort) or the disk's (ENOSPC, ...). */
+/**
+ * A failure inside a step is the step's damage unless it is the caller's
+ * (abort) or the disk's (ENOSPC, ...): librsync's errors, and the store's
+ * own BACKUP_CORRUPT (an encrypted segment that fails authentication names
+ * only its object), are said of the file and the level that holds it.
+ */
 function blame(err: unknown, entry: ManifestEntry, step: RecipeStep): unknown {
-  if (err instanceof LibrsyncError && err.code.startsWith('RS_')) return damaged(entry, step, err.message);
+  if (!(err instanceof LibrsyncError)) return err;
+  if (err.code.startsWith('RS_')) return damaged(entry, step, err.message);
+  if (err.code === 'BACKUP_CORRUPT' && !err.message.startsWith(`'${entry.path}': `)) return damaged(entry, step, err.message);
   return err;
 }
 

@@ -18,6 +18,7 @@ export { LocalDirectoryStore, STORE_FORMAT_FILE } from './local-store';
 export { STORE_FORMAT, READABLE_STORE_VERSIONS } from './store-marker';
 export type { BackupStore, ObjectWriter, ByteRange, StoreLock } from './store';
 export type { BackupProgress, BackupWarning, EngineOptions } from './engine-options';
+export type { CompressionMode } from './compression';
 export type { ManifestEntry, ManifestHeader, ManifestTrailer, BackupCounts, ObjectRef, RecipeStep, EntryType } from './manifest';
 export { DEFAULT_BLOCK_SIZE } from './level-plan';
 export { defaultName } from './selection';

@@ -9,6 +9,7 @@ import { LibrsyncError } from '../errors';
 import { Extent } from '../data-extents';
 import { MAX_BLOCK_LENGTH } from '../signature-params';
 import { extentsProblem } from './extents-field';
+import { framedLengthMax } from './compression/frame-format';
 import { EntryXattrs, xattrsProblem } from './xattr-field';
 
 export const MANIFEST_FORMAT = 'librsync-backup-manifest';
@@ -29,8 +30,12 @@ export interface ObjectRef {
   backup: string;
   pack: string;
   offset: number;
+  /** Bytes in the pack (what a range read fetches): frames when rawLength is present. */
   length: number;
+  /** SHA-256 of the piece's raw (uncompressed) bytes. */
   sha256: string;
+  /** Present exactly when the piece is stored as frames (compression/): its raw bytes. */
+  rawLength?: number;
 }
 
 /** One step of rebuilding a file: its whole bytes, or a delta against the previous step (an empty basis when first). */
@@ -171,6 +176,7 @@ function refProblem(ref: unknown, step: boolean): string | undefined {
   if (typeof r.pack !== 'string' || !(step ? DATA_PACK : SIGNATURE_PACK).test(r.pack)) return 'a malformed pack name';
   if (!isCount(r.offset) || !isCount(r.length) || !Number.isSafeInteger(r.offset + r.length)) return 'a malformed offset or length';
   if (typeof r.sha256 !== 'string' || !HEX64.test(r.sha256)) return 'a malformed SHA-256';
+  if (r.rawLength !== undefined && (!isCount(r.rawLength) || r.length > framedLengthMax(r.rawLength))) return 'a malformed raw length';
   if (step && ((r.kind !== 'raw' && r.kind !== 'delta') || !isCount(r.size))) return 'a malformed kind or size';
   return undefined;
 }

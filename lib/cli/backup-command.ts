@@ -6,6 +6,7 @@ import { BLOCK_SIZE } from './cli-options';
 import { BACKUP_COMMANDS, CommandContext, CommandOutcome, ownCommand, reportOutcome } from './command';
 import {
   ALWAYS_LEVEL,
+  COMPRESSION,
   EXCLUDE,
   EXCLUDE_CACHES,
   EXCLUDE_FILE,
@@ -65,6 +66,7 @@ async function runBackup(context: CommandContext): Promise<CommandOutcome> {
       exclude: [...values.exclude, ...fromFiles],
       excludeIfPresent: values.excludeIfPresent,
       oneFileSystem: values.oneFileSystem,
+      compression: values.compression,
     }),
   );
   return reportOutcome(context, backupSummary(result), { ...result, ...storedSizes(result) }, result.counts.warnings > 0 ? EXIT_WARNINGS : 0);
@@ -77,7 +79,8 @@ export const backupCommand = ownCommand({
   description: [
     'Level 0 stores every file whole, with its block signature; each later level stores, for each changed file, an rsync delta against the ' +
       "previous level's signature of it. A file whose type, size, mtime, ctime, inode and mode are unchanged is not read. STORE is a local directory, " +
-      'created on first use. Only one backup runs in a STORE at a time.',
+      'created on first use. Only one backup runs in a STORE at a time. ' +
+      'Stored data, deltas and signatures are compressed with zstd where that shrinks them (--compression); any mix reads back the same.',
     "Without --level, a backup is level 0 when NAME has no chain yet, else the next level of its newest chain. A block size other than the chain's, " +
       'or a SOURCE that changed from a directory to a file or back, starts a new chain; the summary says why.',
     'The summary gives files read and unchanged, entries, bytes read, and what the backup stored: its packs (data and signatures) and its manifest. ' +
@@ -96,6 +99,7 @@ export const backupCommand = ownCommand({
     EXCLUDE_IF_PRESENT,
     EXCLUDE_CACHES,
     ONE_FILE_SYSTEM,
+    COMPRESSION,
     ...S3_OPTIONS,
     ENCRYPT,
     ...PASSWORD_OPTIONS,
@@ -107,6 +111,7 @@ export const backupCommand = ownCommand({
     { what: 'The root file system alone, without caches or directories marked .nobackup', line: 'librsync backup / /mnt/backups --one-file-system --exclude-caches --exclude-if-present .nobackup' },
     { what: 'Exclude patterns kept in a file', line: 'librsync backup /home /backups --exclude-file /etc/librsync/excludes' },
     { what: 'Into a new encrypted store, the passphrase read from a file', line: 'librsync backup /srv/data /backups --encrypt --password-file /etc/librsync/passphrase' },
+    { what: 'The smallest store, for text that changes little', line: 'librsync backup /srv/docs /backups --compression max' },
   ],
   exitStatuses: [
     EXIT_HELP.success,

@@ -4,6 +4,7 @@
 // refuses one given to a command that does not take it.
 import { LibrsyncError } from '../errors';
 import { parseBackupRef } from '../backup/selection';
+import { COMPRESSION_MODES, CompressionMode, DEFAULT_COMPRESSION, isCompressionMode } from '../backup/compression/compression-mode';
 import { usageError } from './cli-error';
 import { parseIntOption } from './numbers';
 import { OptionSpec } from './option-spec';
@@ -31,6 +32,7 @@ export interface CommandValues {
   excludeFiles: string[];
   excludeIfPresent: string[];
   oneFileSystem: boolean;
+  compression?: CompressionMode;
   keepGoing: boolean;
   keepLast?: number;
   keepHourly?: number;
@@ -140,6 +142,16 @@ export const EXCLUDE_IF_PRESENT = repeatable(
 export const CACHEDIR_TAG = 'CACHEDIR.TAG:Signature: 8a477f597d28d172789f06886806bc55';
 export const EXCLUDE_CACHES = flag('exclude-caches', 'Leave out cache directories, marked by a CACHEDIR.TAG file with its signature', (v) => v.excludeIfPresent.push(CACHEDIR_TAG));
 export const ONE_FILE_SYSTEM = flag('one-file-system', "Stay on SOURCE's file system: mount points below it are kept, empty", (v) => (v.oneFileSystem = true));
+export const COMPRESSION = valued(
+  'compression',
+  'MODE',
+  'How new pieces are stored: auto (zstd where it shrinks the data; incompressible data is stored as it is, at almost no cost), max (zstd at a high level: smaller, slower), off',
+  (v, s) => {
+    if (!isCompressionMode(s)) throw usageError(`--compression must be one of ${COMPRESSION_MODES.join(', ')}, not '${s}'`);
+    v.compression = s;
+  },
+  DEFAULT_COMPRESSION,
+);
 export const KEEP_GOING = flag('keep-going', 'Restore every file that can be: skip (never write) and list files whose stored data is damaged; exit 106 if any', (v) => {
   v.keepGoing = true;
 });

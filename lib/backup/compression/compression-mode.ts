@@ -12,6 +12,12 @@ export const DEFAULT_COMPRESSION: CompressionMode = 'auto';
 
 /** zstd levels: 3 is zstd's default (about 160 MiB/s per core on text, 0.16 of its size); 12 about 27 MiB/s, 0.14. */
 export const ZSTD_LEVEL: Record<Exclude<CompressionMode, 'off'>, number> = { auto: 3, max: 12 };
+/**
+ * Frames shorter than this are stored as they are without asking a worker:
+ * zstd saves next to nothing on them, and a small file's signature (48
+ * bytes) would otherwise cost a round trip to a worker thread.
+ */
+export const COMPRESS_MIN_BYTES = 64;
 /** The fast level of auto's trial on a sample. */
 export const SAMPLE_LEVEL = 1;
 /** Bytes of a frame tried in auto: four slices spread over it (the whole frame when it is shorter). */

@@ -16,6 +16,8 @@ export interface FrameDecoderOptions {
   /** Frames decoding at once (default: the pool's workers + 1). */
   inFlight?: number;
   pool?: ZstdPool;
+  /** The error for damage (`why` says where and what); BACKUP_CORRUPT with `why` as its message by default. */
+  damaged?: (why: string) => Error;
 }
 
 export class FrameDecoder extends OrderedFrameTransform {
@@ -24,6 +26,7 @@ export class FrameDecoder extends OrderedFrameTransform {
   rawBytes = 0;
   private readonly maxRawBytes: number;
   private readonly pool: ZstdPool;
+  private readonly damaged: (why: string) => Error;
   private readonly pending = new ByteQueue();
   /** Where the frame being read starts in the framed input. */
   private frameStart = 0;
@@ -34,6 +37,19 @@ export class FrameDecoder extends OrderedFrameTransform {
     super(Math.max(1, options.inFlight ?? pool.size + 1));
     this.pool = pool;
     this.maxRawBytes = options.maxRawBytes ?? Number.MAX_SAFE_INTEGER;
+    this.damaged = options.damaged ?? frameDamage;
+  }
+
+
+  protected async inputEnded(): Promise<void> {
+    if (this.header) throw this.damaged(`frame at byte ${this.frameStart}: ${this.header.storedLength} stored bytes announced, ${this.pending.length} present`);
+    if (this.pending.length > 0) throw this.damaged(`the ${this.pending.length} bytes at byte ${this.frameStart} do not form a frame`);
+  }
+
+  /** Damage in the frames as the caller's error; anything else (a worker that died) as it is. */
+  private blamed(err: unknown, position?: number): unknown {
+    if (!(err instanceof LibrsyncError) || err.code !== 'BACKUP_CORRUPT') return err;
+    return this.damaged(position === undefined ? err.message : `frame at byte ${position}: ${err.message}`);
   }
 
   protected async takeIn(chunk: Buffer): Promise<void> {
@@ -42,8 +58,13 @@ export class FrameDecoder extends OrderedFrameTransform {
     for (;;) {
       if (!this.header) {
         if (this.pending.length < FRAME_HEADER_BYTES) return;
-        const header = parseFrameHeader(this.pending.take(FRAME_HEADER_BYTES), 0, this.frameStart);
-        if (header.rawLength > this.maxRawBytes - this.rawBytes) throw frameDamage(`frame at byte ${this.frameStart}: more than the ${this.maxRawBytes} raw bytes expected`);
+        let header: FrameHeader;
+        try {
+          header = parseFrameHeader(this.pending.take(FRAME_HEADER_BYTES), 0, this.frameStart);
+        } catch (err) {
+          throw this.blamed(err);
+        }
+        if (header.rawLength > this.maxRawBytes - this.rawBytes) throw this.damaged(`frame at byte ${this.frameStart}: more than the ${this.maxRawBytes} raw bytes expected`);
         this.rawBytes += header.rawLength;
         this.header = header;
       }
@@ -57,15 +78,9 @@ export class FrameDecoder extends OrderedFrameTransform {
         try {
           return [await decodePayload(kind, payload, rawLength, this.pool)];
         } catch (err) {
-          if (err instanceof LibrsyncError && err.code === 'BACKUP_CORRUPT') throw frameDamage(`frame at byte ${position}: ${err.message}`);
-          throw err;
+          throw this.blamed(err, position);
         }
       });
     }
-  }
-
-  protected async inputEnded(): Promise<void> {
-    if (this.header) throw frameDamage(`frame at byte ${this.frameStart}: ${this.header.storedLength} stored bytes announced, ${this.pending.length} present`);
-    if (this.pending.length > 0) throw frameDamage(`the ${this.pending.length} bytes at byte ${this.frameStart} do not form a frame`);
   }
 }

@@ -37,6 +37,24 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
+/** A copy on an ArrayBuffer of its own, to transfer to a worker (the caller's bytes may share theirs). */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return copy;
+}
+
+/** auto's trial: `bytes` (a multiple of 4) from four slices spread over `data` (longer than `bytes`). */
+function sampleOf(data: Uint8Array, bytes: number): Uint8Array {
+  const slice = bytes >> 2;
+  const sample = new Uint8Array(slice * 4);
+  for (let i = 0; i < 4; i++) {
+    const at = Math.floor((i * (data.length - slice)) / 3);
+    sample.set(data.subarray(at, at + slice), i * slice);
+  }
+  return sample;
+}
+
 function optionalResolve(name: string): string | undefined {
   try {
     return require.resolve(name);
@@ -112,16 +130,23 @@ export class ZstdPool {
   /**
    * `raw` compressed at `level`: { kind: 1, payload } when that is shorter
    * than raw, else { kind: 0 } (store it as is). With a trial, a sample is
-   * compressed first, and a frame whose sample does not shrink enough is not.
+   * compressed first (only it is copied to a worker), and a frame whose
+   * sample does not shrink enough is not compressed.
    */
   async compress(raw: Uint8Array, level: number, trial?: ZstdTrial): Promise<{ kind: 0 } | { kind: 1; payload: Buffer }> {
-    const answer = await this.worker().request({ op: 'compress', level, trial: trial ?? null }, new Uint8Array(raw));
+    if (trial && raw.length > trial.bytes) {
+      // (The sample is transferred to the worker: its length is gone after.)
+      const tried = await this.worker().request({ op: 'compress', level: trial.level }, sampleOf(raw, trial.bytes));
+      if (tried.kind !== 1 || tried.payload!.length > trial.bytes * trial.ratioMax) return { kind: 0 };
+    }
+    const answer = await this.worker().request({ op: 'compress', level }, copyOf(raw));
+    if (trial && raw.length <= trial.bytes && answer.kind === 1 && answer.payload!.length > raw.length * trial.ratioMax) return { kind: 0 };
     return answer.kind === 1 && answer.payload ? { kind: 1, payload: asBuffer(answer.payload) } : { kind: 0 };
   }
 
   /** The rawLength bytes a zstd payload holds; BACKUP_CORRUPT when it is damaged or holds any other number of bytes. */
   async decompress(payload: Uint8Array, rawLength: number): Promise<Buffer> {
-    const answer = await this.worker().request({ op: 'decompress', rawLength }, new Uint8Array(payload));
+    const answer = await this.worker().request({ op: 'decompress', rawLength }, copyOf(payload));
     if (answer.raw) return asBuffer(answer.raw);
     throw frameDamage(answer.damage ?? 'zstd payload could not be decoded');
   }

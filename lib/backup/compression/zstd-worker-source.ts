@@ -5,8 +5,8 @@
 // ships) and falls back to @bokuweb/zstd-wasm where the native build is
 // missing or fails to load, so a store stays readable everywhere.
 //
-// Requests: { id, op: 'compress', data, level, trial: { level, bytes, ratioMax } | null }
-//             -> { id, kind: 0 } (store as is) or { id, kind: 1, payload }
+// Requests: { id, op: 'compress', data, level }
+//             -> { id, kind: 0 } (it does not shrink) or { id, kind: 1, payload }
 //           { id, op: 'decompress', data, rawLength } -> { id, raw } or { id, damage }
 // A failure that is not damage in the input answers { id, error }.
 // `data` arrives as a transferred buffer the worker owns; answers transfer theirs.
@@ -76,23 +76,7 @@ async function loadCodec() {
 const codec = loadCodec();
 codec.catch(() => undefined);
 
-// auto's trial: four slices spread over the frame, or all of a short one.
-function sampleOf(data, bytes) {
-  if (data.length <= bytes) return data;
-  const slice = bytes >> 2;
-  const sample = new Uint8Array(slice * 4);
-  for (let i = 0; i < 4; i++) {
-    const at = Math.floor((i * (data.length - slice)) / 3);
-    sample.set(data.subarray(at, at + slice), i * slice);
-  }
-  return sample;
-}
-
-function compress(zstd, { id, data, level, trial }) {
-  if (trial) {
-    const sample = sampleOf(data, trial.bytes);
-    if (zstd.compress(sample, trial.level).length > sample.length * trial.ratioMax) return { id, kind: 0 };
-  }
+function compress(zstd, { id, data, level }) {
   const packed = zstd.compress(data, level);
   if (packed.length >= data.length) return { id, kind: 0 };
   const payload = packed.slice();
