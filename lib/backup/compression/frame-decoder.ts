@@ -4,7 +4,7 @@
 // stream with BACKUP_CORRUPT. A few zstd frames are decoded at once, output
 // in order. Memory: about (inFlight + 1) frames, whatever headers claim.
 import { LibrsyncError } from '../../errors';
-import { ByteQueue } from './byte-queue';
+import { ByteQueue } from '../byte-queue';
 import { decodePayload } from './decode-frame';
 import { FRAME_HEADER_BYTES, FrameHeader, frameDamage, parseFrameHeader } from './frame-format';
 import { OrderedFrameTransform } from './ordered-frame-transform';

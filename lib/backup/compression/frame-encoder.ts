@@ -4,7 +4,7 @@
 // core is used, and frames come out in input order. Memory: about
 // (inFlight + 1) frames.
 import { paramError } from '../../errors';
-import { ByteQueue } from './byte-queue';
+import { ByteQueue } from '../byte-queue';
 import { CompressionMode } from './compression-mode';
 import { encodeFrameParts } from './encode-frame';
 import { FRAME_RAW_MAX } from './frame-format';

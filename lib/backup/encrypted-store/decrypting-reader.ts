@@ -3,26 +3,9 @@
 // authenticated before any of its bytes are passed on, and held alone in
 // memory (with the store's chunk being cut into segments).
 import { Readable } from 'node:stream';
+import { ByteQueue } from '../byte-queue';
 import { ByteRange } from '../store';
 import { HEADER_BYTES, SEGMENT_BYTES, TAG_BYTES, keyOfHeader, objectCorrupt, openSegment, sealedLength, sealedOffset } from './object-cipher';
-
-/** Bytes as they arrive, taken out from the front. */
-class ByteQueue {
-  private chunks: Buffer[] = [];
-  length = 0;
-
-  push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.length += chunk.length;
-  }
-
-  take(n: number): Buffer {
-    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-    this.chunks = n < all.length ? [all.subarray(n)] : [];
-    this.length -= n;
-    return all.subarray(0, n);
-  }
-}
 
 /** Every plaintext byte of an object, from the stream of all its encrypted bytes. */
 export async function* decryptWhole(sealed: Readable, objectsKey: Buffer, logicalKey: string): AsyncGenerator<Buffer> {

@@ -1,5 +1,6 @@
 // Bytes that came in chunks, taken back from the front in pieces of any
-// size (a frame header, a frame's payload, a frame's worth of raw input).
+// size: a frame's header and payload (compression/), an encrypted segment
+// (encrypted-store/).
 export class ByteQueue {
   private chunks: Buffer[] = [];
   length = 0;
