@@ -14,6 +14,7 @@ import { randomBytesSeeded, scratchDir } from './support/files';
 import { describeNative } from './support/requirements';
 import { snapshotTree } from './support/tree-snapshot';
 import { sealed } from './support/manifest-seal';
+import { readManifest } from './support/manifest-text';
 
 const NAME = 'z';
 const MODES: CompressionMode[] = ['off', 'auto', 'max'];
@@ -185,7 +186,7 @@ describeNative('compressed pieces', () => {
     change(src, 1);
     await backup(src, store, { name: NAME });
     const manifest = join(store, 'backups', NAME, 'chain-000001', '000001-L1', 'manifest.jsonl');
-    const lines = readFileSync(manifest, 'utf8').split('\n').slice(0, -1);
+    const lines = readManifest(manifest).split('\n').slice(0, -1);
     const body = lines
       .slice(0, -1)
       .map((line) => {
