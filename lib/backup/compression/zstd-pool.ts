@@ -109,9 +109,44 @@ class ZstdWorker {
   private static nextId = 0;
 }
 
+/**
+ * Frames of at most this many raw bytes are (de)compressed on the calling
+ * thread with zstd-napi, when it loads: a worker's round trip costs more
+ * than zstd takes on them (a few tens of microseconds, a bounded step), and
+ * a tree of small files makes one or two such frames a file.
+ */
+export const INLINE_MAX_BYTES = 16 << 10;
+
+interface InlineCodec {
+  compress(src: Uint8Array, level: number): Uint8Array;
+  /** Bytes written into dst; throws when the payload is damaged or holds more than dst. */
+  decompress(dst: Uint8Array, src: Uint8Array): number;
+}
+
+/** zstd-napi on this thread, or undefined where it does not load (the workers then do all of it, natively or in wasm). */
+function loadInlineCodec(path: string | undefined): InlineCodec | undefined {
+  if (!path) return undefined;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const zstd = require(path) as { CCtx: new () => { compress(d: Uint8Array, s: Uint8Array, level: number): number }; DCtx: new () => { decompress(d: Uint8Array, s: Uint8Array): number }; compressBound(n: number): number };
+    const cctx = new zstd.CCtx();
+    const dctx = new zstd.DCtx();
+    return {
+      compress: (src, level) => {
+        const dst = Buffer.allocUnsafe(zstd.compressBound(src.length));
+        return dst.subarray(0, cctx.compress(dst, src, level));
+      },
+      decompress: (dst, src) => dctx.decompress(dst, src),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 export class ZstdPool {
   /** How many workers at most. */
   readonly size: number;
+  private inline: InlineCodec | undefined | null = null;
   private readonly workers: ZstdWorker[] = [];
   private readonly workerData: Record<string, unknown>;
 
@@ -134,6 +169,13 @@ export class ZstdPool {
    * sample does not shrink enough is not compressed.
    */
   async compress(raw: Uint8Array, level: number, trial?: ZstdTrial): Promise<{ kind: 0 } | { kind: 1; payload: Buffer }> {
+    const inline = raw.length <= INLINE_MAX_BYTES ? this.inlineCodec() : undefined;
+    if (inline) {
+      // Small enough to be its own sample: compressed once, kept when it shrinks (by auto's ratio, in auto).
+      const packed = inline.compress(raw, level);
+      const limit = trial && raw.length <= trial.bytes ? raw.length * trial.ratioMax : raw.length - 1;
+      return packed.length <= limit ? { kind: 1, payload: Buffer.from(packed) } : { kind: 0 };
+    }
     if (trial && raw.length > trial.bytes) {
       // (The sample is transferred to the worker: its length is gone after.)
       const tried = await this.worker().request({ op: 'compress', level: trial.level }, sampleOf(raw, trial.bytes));
@@ -146,9 +188,27 @@ export class ZstdPool {
 
   /** The rawLength bytes a zstd payload holds; BACKUP_CORRUPT when it is damaged or holds any other number of bytes. */
   async decompress(payload: Uint8Array, rawLength: number): Promise<Buffer> {
+    const inline = rawLength <= INLINE_MAX_BYTES ? this.inlineCodec() : undefined;
+    if (inline) {
+      const raw = Buffer.allocUnsafe(rawLength);
+      let written: number;
+      try {
+        written = inline.decompress(raw, payload);
+      } catch (err) {
+        throw frameDamage(`zstd: ${(err as Error).message}`);
+      }
+      if (written !== rawLength) throw frameDamage(`zstd payload holds ${written} bytes, not ${rawLength}`);
+      return raw;
+    }
     const answer = await this.worker().request({ op: 'decompress', rawLength }, copyOf(payload));
     if (answer.raw) return asBuffer(answer.raw);
     throw frameDamage(answer.damage ?? 'zstd payload could not be decoded');
+  }
+
+  /** The codec for small frames on this thread: zstd-napi unless the pool is pinned to wasm or it does not load. */
+  private inlineCodec(): InlineCodec | undefined {
+    if (this.inline === null) this.inline = this.workerData.backend === 'wasm' ? undefined : loadInlineCodec(this.workerData.native as string | undefined);
+    return this.inline;
   }
 
   /** Which library the workers run ('native' or 'wasm'; 'none' when neither loads). */
