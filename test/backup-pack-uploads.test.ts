@@ -33,7 +33,7 @@ describeNative('pack uploads in flight', () => {
   beforeAll(() => writeSource(1));
 
   function slowStore(uploadsInFlight: number): SlowStore {
-    return new SlowStore(scratch.path(`store-${stores++}`), { packTargetBytes: PACK, uploadsInFlight, finishDelayMs: 30 });
+    return new SlowStore(scratch.path(`store-${stores++}`), { packTargetBytes: PACK, uploadsInFlight, finishDelayMs: 400 });
   }
 
   /** The pack objects of a backup with their sizes, as the store holds them. */
