@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { backup, LocalDirectoryStore, restore } from '../lib/backup';
+import { PlainStoreCheck } from '../lib/backup/encrypted-store/plain-store-check';
 import { BlockCacheStore } from '../lib/backup/block-cache-store';
 import { openStoreArgument } from '../lib/backup/open-store';
 import { ByteRange } from '../lib/backup/store';
@@ -121,8 +122,11 @@ describe('the engine through a store that asks for blocks', () => {
     // Wrapped by the engine itself, as an S3Store is.
     const plain = new CountingStore(dir);
     const blocked = new CountingStore(dir, 1 << 20);
-    expect(openStoreArgument(blocked)).toBeInstanceOf(BlockCacheStore);
-    expect(openStoreArgument(plain)).toBe(plain);
+    // Without a passphrase each is checked to be a plain store; only the one asking for blocks is read through the cache.
+    const opened = [openStoreArgument(blocked), openStoreArgument(plain)] as PlainStoreCheck[];
+    expect(opened.map((o) => o.constructor)).toEqual([PlainStoreCheck, PlainStoreCheck]);
+    expect(opened[0].inner).toBeInstanceOf(BlockCacheStore);
+    expect(opened[1].inner).toBe(plain);
 
     const level1 = await backup(src, blocked);
     expect(level1.level).toBe(1);
