@@ -12,7 +12,8 @@
 // reader at most.
 import { Readable } from 'node:stream';
 import { LibrsyncError } from '../errors';
-import { BackupStore, ByteRange, LockKind, ObjectWriter, StoreLock } from './store';
+import { BackupStore, ByteRange } from './store';
+import { StoreLayer } from './store-layer';
 
 export const DEFAULT_CACHED_BLOCKS = 16;
 
@@ -22,51 +23,25 @@ async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export class BlockCacheStore implements BackupStore {
+export class BlockCacheStore extends StoreLayer {
   /** Blocks by `key NUL index`, least recently used first; a failed fetch is dropped so that the next reader tries again. */
   private readonly blocks = new Map<string, Promise<Buffer>>();
   private readonly sizes = new Map<string, Promise<number | undefined>>();
 
   constructor(
-    readonly inner: BackupStore,
+    inner: BackupStore,
     private readonly blockBytes: number,
     private readonly maxBlocks = DEFAULT_CACHED_BLOCKS,
-  ) {}
-
-  get location(): string {
-    return this.inner.location;
-  }
-  get packTargetBytes(): number | undefined {
-    return this.inner.packTargetBytes;
-  }
-  get uploadsInFlight(): number | undefined {
-    return this.inner.uploadsInFlight;
+  ) {
+    super(inner);
   }
 
-  open(options: { create: boolean }): Promise<void> {
-    return this.inner.open(options);
-  }
-  writeObject(key: string): ObjectWriter {
-    return this.inner.writeObject(key);
-  }
-  objectSize(key: string): Promise<number | undefined> {
-    return this.inner.objectSize(key);
-  }
-  list(prefix: string): Promise<string[]> {
-    return this.inner.list(prefix);
-  }
-  async remove(key: string): Promise<void> {
+  override async remove(key: string): Promise<void> {
     for (const map of [this.blocks, this.sizes]) for (const id of [...map.keys()]) if (id === key || id.startsWith(`${key}/`) || id.startsWith(`${key}\0`)) map.delete(id);
     return this.inner.remove(key);
   }
-  sync(prefix: string): Promise<void> {
-    return this.inner.sync(prefix);
-  }
-  lock(kind?: LockKind): Promise<StoreLock> {
-    return this.inner.lock(kind);
-  }
 
-  readObject(key: string, range?: ByteRange): Readable {
+  override readObject(key: string, range?: ByteRange): Readable {
     if (range === undefined || !key.endsWith('.pack')) return this.inner.readObject(key, range);
     return Readable.from(this.pieces(key, range), { objectMode: false });
   }

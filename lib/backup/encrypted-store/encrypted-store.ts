@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { LibrsyncError, paramError } from '../../errors';
-import { BackupStore, ByteRange, LockKind, ObjectWriter, StoreLock } from '../store';
+import { StoreLayer } from '../store-layer';
+import { BackupStore, ByteRange, ObjectWriter } from '../store';
 import { decryptRange, decryptWhole } from './decrypting-reader';
 import { EncryptingWriter } from './encrypting-writer';
 import { ScryptParams } from './key-object';
@@ -37,26 +38,17 @@ interface Unlocked {
   names: NameCipher;
 }
 
-export class EncryptedStore implements BackupStore {
+export class EncryptedStore extends StoreLayer {
   private unlocked: Unlocked | undefined;
   /** Encrypted size and object key by stored key, least recently used first. */
   private readonly known = new Map<string, Promise<{ size: number; key: Buffer }>>();
 
   constructor(
-    readonly inner: BackupStore,
+    inner: BackupStore,
     private readonly options: EncryptedStoreOptions,
   ) {
+    super(inner);
     if (options.password === '') throw paramError('the passphrase is empty');
-  }
-
-  get location(): string {
-    return this.inner.location;
-  }
-  get packTargetBytes(): number | undefined {
-    return this.inner.packTargetBytes;
-  }
-  get uploadsInFlight(): number | undefined {
-    return this.inner.uploadsInFlight;
   }
 
   /** The id of the key object the passphrase opened (once open). */
@@ -74,7 +66,7 @@ export class EncryptedStore implements BackupStore {
     return this.unlocked;
   }
 
-  async open({ create }: { create: boolean }): Promise<void> {
+  override async open({ create }: { create: boolean }): Promise<void> {
     const { encrypt } = this.options;
     await this.inner.open({ create: create && encrypt === true }).catch((err: unknown) => {
       if (err instanceof LibrsyncError && err.code === 'BACKUP_NOT_FOUND' && create) {
@@ -135,13 +127,13 @@ export class EncryptedStore implements BackupStore {
     for (const id of [...this.known.keys()]) if (id === key || id.startsWith(`${key}/`)) this.known.delete(id);
   }
 
-  writeObject(key: string): ObjectWriter {
+  override writeObject(key: string): ObjectWriter {
     const stored = this.storedKey(key);
     this.forget(stored);
     return new EncryptingWriter(this.inner.writeObject(stored), this.state().subkeys.objects, key);
   }
 
-  readObject(key: string, range?: ByteRange): Readable {
+  override readObject(key: string, range?: ByteRange): Readable {
     const stored = this.storedKey(key);
     const objects = this.state().subkeys.objects;
     const self = this;
@@ -182,13 +174,13 @@ export class EncryptedStore implements BackupStore {
     return info;
   }
 
-  async objectSize(key: string): Promise<number | undefined> {
+  override async objectSize(key: string): Promise<number | undefined> {
     const size = await this.inner.objectSize(this.storedKey(key));
     return size === undefined ? undefined : plainSizeOf(size, key);
   }
 
   /** At the top, the backup names: stored names that do not decrypt with this store's key are left out. */
-  async list(prefix: string): Promise<string[]> {
+  override async list(prefix: string): Promise<string[]> {
     if (prefix !== '') return this.inner.list(this.storedKey(prefix));
     const names = this.state().names;
     const plain: string[] = [];
@@ -199,17 +191,13 @@ export class EncryptedStore implements BackupStore {
     return plain.sort();
   }
 
-  async remove(key: string): Promise<void> {
+  override async remove(key: string): Promise<void> {
     const stored = this.storedKey(key);
     this.forget(stored);
     await this.inner.remove(stored);
   }
 
-  sync(prefix: string): Promise<void> {
+  override sync(prefix: string): Promise<void> {
     return this.inner.sync(this.storedKey(prefix));
-  }
-
-  lock(kind?: LockKind): Promise<StoreLock> {
-    return this.inner.lock(kind);
   }
 }
