@@ -11,7 +11,8 @@
 //      runs interleaved, median wall times: auto at most 1.05x off.
 // Results: markdown on stdout (and --out FILE), JSON with --json FILE.
 //
-//   node bench/store.js [--quick] [--dir DIR] [--out FILE] [--json FILE] [--keep]
+//   node bench/store.js [--quick] [--dir DIR] [--out FILE] [--json FILE] [--keep] [--only random] [--runs N]
+// --only random measures step 3 alone (its ratio is the noisy one on a shared machine), --runs N times each.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -27,7 +28,8 @@ const arg = (name, fallback) => {
 const TARGETS = { noChangeBytes: 5 * 2 ** 20, textRatio: 0.5, randomSlowdown: 1.05 };
 const SMALL_FILES = quick ? 10_000 : 100_000;
 const RANDOM_MIB = quick ? 32 : 256;
-const RUNS = quick ? 1 : 3;
+const RUNS = Number(arg('runs', quick ? 1 : 3));
+const ONLY = arg('only', undefined);
 const TEXT_SOURCES = ['/usr/share/perl', '/usr/share/i18n', join(__dirname, '..', 'node_modules', 'typescript', 'lib')];
 
 function backup(src, store, extra = []) {
@@ -53,6 +55,16 @@ function main() {
   const dir = fs.mkdtempSync(join(arg('dir', os.tmpdir()), 'bench-store-'));
   const out = { quick, when: new Date().toISOString() };
   try {
+    if (ONLY !== 'random') sizes(dir, out);
+    randomLevel0(dir, out);
+  } finally {
+    if (!process.argv.includes('--keep')) fs.rmSync(dir, { recursive: true, force: true });
+  }
+  report(out);
+}
+
+function sizes(dir, out) {
+  {
     // 1. No-change level over many small files.
     const small = join(dir, 'small');
     generate(small, { files: SMALL_FILES });
@@ -72,7 +84,11 @@ function main() {
       out.text[mode] = { ...r, ratio: r.storedBytes / raw };
     }
     fs.rmSync(text, { recursive: true, force: true });
+  }
+}
 
+function randomLevel0(dir, out) {
+  {
     // 3. Incompressible level 0, off and auto interleaved.
     const random = join(dir, 'random');
     fs.mkdirSync(random);
@@ -86,21 +102,21 @@ function main() {
       }
     }
     out.random = { mib: RANDOM_MIB, runs: times, ratio: median(times.auto) / median(times.off) };
-  } finally {
-    if (!process.argv.includes('--keep')) fs.rmSync(dir, { recursive: true, force: true });
   }
+}
 
+function report(out) {
   const lines = [
     `# Store size and compression (${out.when}${quick ? ', quick' : ''})`,
     '',
-    `Command: \`node bench/store.js${quick ? ' --quick' : ''}\`; ${os.cpus().length} cores, Node ${process.version}.`,
+    `Command: \`${['node bench/store.js', ...process.argv.slice(2)].join(' ')}\`; ${os.cpus().length} cores, Node ${process.version}.`,
     '',
     '| measure | result | target | |',
     '|---|---|---|---|',
-    `| no-change level of ${out.noChange.files} files: stored (manifest + packs) | ${mib(out.noChange.level1.storedBytes)} (manifest ${mib(out.noChange.level1.manifestBytes)}); level 0 manifest ${mib(out.noChange.level0.manifestBytes)} | <= ${mib(TARGETS.noChangeBytes)} | ${verdict(out.noChange.level1.storedBytes <= TARGETS.noChangeBytes)} |`,
+    ...(out.noChange ? [`| no-change level of ${out.noChange.files} files: stored (manifest + packs) | ${mib(out.noChange.level1.storedBytes)} (manifest ${mib(out.noChange.level1.manifestBytes)}); level 0 manifest ${mib(out.noChange.level0.manifestBytes)} | <= ${mib(TARGETS.noChangeBytes)} | ${verdict(out.noChange.level1.storedBytes <= TARGETS.noChangeBytes)} |`,
     ...['off', 'auto', 'max'].map(
       (m) => `| text tree (${mib(out.text.rawBytes)}), --compression ${m}: stored/raw | ${out.text[m].ratio.toFixed(3)} (${mib(out.text[m].storedBytes)}, ${out.text[m].seconds.toFixed(2)} s) | ${m === 'auto' ? `<= ${TARGETS.textRatio}` : ''} | ${m === 'auto' ? verdict(out.text.auto.ratio <= TARGETS.textRatio) : ''} |`,
-    ),
+    )] : []),
     `| level 0 of ${out.random.mib} MiB random: auto / off wall time (median of ${RUNS}) | ${out.random.ratio.toFixed(3)} (auto ${out.random.runs.auto.map((s) => s.toFixed(2)).join(', ')} s; off ${out.random.runs.off.map((s) => s.toFixed(2)).join(', ')} s) | <= ${TARGETS.randomSlowdown} | ${verdict(out.random.ratio <= TARGETS.randomSlowdown)} |`,
   ];
   const report = `${lines.join('\n')}\n`;
