@@ -19,4 +19,22 @@ function parseManifest(text) {
   return { header: lines[0], entries: lines.slice(1, -1), trailer: lines[lines.length - 1] };
 }
 
-module.exports = { seal, parseManifest };
+/**
+ * A manifest's text from its stored bytes: version 1 is the text; version 2
+ * frames of it (9-byte header: kind, raw length, stored length; kind 1 is zstd).
+ */
+function manifestTextOf(bytes) {
+  if (bytes.length === 0 || bytes[0] === 0x7b) return bytes.toString('utf8');
+  const { decompress } = require('zstd-napi');
+  const parts = [];
+  for (let at = 0; at < bytes.length; ) {
+    const kind = bytes[at];
+    const stored = bytes.readUInt32BE(at + 5);
+    const payload = bytes.subarray(at + 9, at + 9 + stored);
+    parts.push(kind === 0 ? payload : decompress(payload));
+    at += 9 + stored;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+module.exports = { seal, parseManifest, manifestTextOf };

@@ -9,7 +9,7 @@ const { execFileSync } = require('node:child_process');
 const { appendFileSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { Rng } = require('./rng');
-const { parseManifest, seal } = require('./manifest-seal');
+const { manifestTextOf, parseManifest, seal } = require('./manifest-seal');
 
 const NAME = 'fuzz';
 const FIXED_SECONDS = 1600000000;
@@ -27,8 +27,24 @@ function writeTree(src, rng) {
   execFileSync('mkfifo', [join(src, 'fifo')]);
 }
 
-function normalize(text, index) {
+/**
+ * Inherited entries ({path, same}) written out whole from the previous
+ * level's (already whole), so every seed is complete on its own and the
+ * restore oracle, which reads entries from the text, sees each path's type.
+ */
+function wholeEntries(m, previous) {
+  m.entries = m.entries.map((e) => {
+    if (e.same !== true) return e;
+    const { read: _read, ...rest } = previous.get(e.path);
+    return rest.type === 'file' ? { ...rest, read: false } : rest;
+  });
+  previous.clear();
+  for (const e of m.entries) previous.set(e.path, e);
+}
+
+function normalize(text, index, previous) {
   const m = parseManifest(text);
+  wholeEntries(m, previous);
   const when = new Date((FIXED_SECONDS + index * 3600) * 1000).toISOString();
   m.header.started = when;
   m.header.chainStarted = new Date(FIXED_SECONDS * 1000).toISOString();
@@ -67,9 +83,10 @@ async function buildManifestSeeds(backupLib, dir) {
 
   const chainDir = join(store, 'backups', NAME, 'chain-000001');
   const manifests = [];
+  const previous = new Map();
   readdirSync(chainDir).sort().forEach((id, index) => {
     const path = join(chainDir, id, 'manifest.jsonl');
-    const text = normalize(readFileSync(path, 'utf8'), index);
+    const text = normalize(manifestTextOf(readFileSync(path)), index, previous);
     writeFileSync(path, text);
     manifests.push({ id, key: `${NAME}/chain-000001/${id}/manifest.jsonl`, text });
   });

@@ -70,8 +70,10 @@ describeNative('backup memory', () => {
     // RSS adds what is not V8's: the addon's job buffers, libuv's pool
     // threads and their malloc arenas, which a loaded machine fragments more
     // (about 95 MiB on an idle machine; 171 and 227 MiB were seen under
+    // CI-like load), and since compression the zstd worker threads, each
+    // a V8 isolate of its own outside the 32 MiB cap (336 MiB seen under
     // CI-like load). This bound catches a leak of the files' data itself.
-    expect(large.peak).toBeLessThan(256);
+    expect(large.peak).toBeLessThan(448);
   });
 
   it('forgets a hard-linked inode once all its paths are backed up, and restored', () => {
