@@ -7,7 +7,11 @@ import { LibrsyncError } from './errors';
 import { Job, JobStats } from './job';
 
 export interface JobStreamOptions {
-  /** Most input bytes handed to one step (one thread-pool hop). Default 1 MiB. */
+  /**
+   * Input bytes handed to one step (one thread-pool hop). Smaller writes
+   * (Node's 16/64 KiB stream chunks, a socket's few KiB) are gathered up to
+   * this, so the default chunking runs at full speed. Default 1 MiB.
+   */
   inputChunkSize?: number;
   /** Size of the buffers output is written into. Default 256 KiB. */
   outputChunkSize?: number;
@@ -60,9 +64,13 @@ export class JobStream extends Transform {
   constructor(job: Job | Promise<Job>, producesOutput: boolean, options: JobStreamOptions = {}) {
     const inputChunk = chunkSize(options.inputChunkSize, DEFAULT_INPUT_CHUNK, 'inputChunkSize');
     const outputChunk = chunkSize(options.outputChunkSize, DEFAULT_OUTPUT_CHUNK, 'outputChunkSize');
+    // A parallel job wants several stripes per step; room for one more
+    // step's worth of writes lets the source read ahead while it runs.
+    const preferred = job instanceof Promise ? 0 : (job.preferredInput ?? 0);
+    const stepInput = Math.max(inputChunk, preferred);
     const streamOptions: TransformOptions = {
       readableHighWaterMark: options.readableHighWaterMark ?? outputChunk,
-      writableHighWaterMark: options.writableHighWaterMark ?? Math.min(inputChunk, 1 << 20),
+      writableHighWaterMark: options.writableHighWaterMark ?? Math.max(Math.min(inputChunk, 1 << 20), preferred),
     };
     super(streamOptions);
     if (job instanceof Promise) {
@@ -82,9 +90,9 @@ export class JobStream extends Transform {
       this.job = job;
     }
     this.producesOutput = producesOutput;
-    this.inputChunk = inputChunk;
+    this.inputChunk = stepInput;
     this.outputChunk = outputChunk;
-    this.gatherBelow = Math.min(inputChunk, 64 << 10);
+    this.gatherBelow = stepInput;
     if (options.signal) addAbortSignal(options.signal, this);
   }
 

@@ -40,6 +40,11 @@ export type StepFunction<Callback> = (
 
 export interface Job {
   readonly kind: JobKind;
+  /**
+   * Input bytes this job works best with per step (a parallel job splits
+   * each step into stripes); the stream gathers at least this much.
+   */
+  readonly preferredInput?: number;
   /** Reports how much was consumed and produced and whether the job ended. One step at a time. */
   step: StepFunction<StepCallback>;
   stats(): JobStats;

@@ -11,7 +11,7 @@ export const LITERAL_LIMIT_2_3_3 = 65533;
 
 /** The literal limit of a librsync version string such as "2.3.2". */
 export function literalLimitFor(version: string): number {
-  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+  const m = /(\d+)\.(\d+)\.(\d+)/.exec(version); // "librsync 2.3.2"
   if (!m) return LITERAL_LIMIT_2_3_2;
   const [major, minor, patch] = m.slice(1).map(Number);
   const atLeast233 = major > 2 || (major === 2 && (minor > 3 || (minor === 3 && patch >= 3)));

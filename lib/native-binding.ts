@@ -18,6 +18,8 @@ export interface NativeSignatureSet {
   info(): { magic: number; blockLength: number; strongLength: number; blockCount: number } | null;
   close(): void;
   isClosed(): boolean;
+  /** Another handle on the same set (kept alive until both are closed). */
+  share(): NativeSignatureSet;
 }
 
 export interface NativeBinding {

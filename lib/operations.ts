@@ -3,6 +3,7 @@
 import { FileHandle, open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { BackendOption, resolveBackend } from './backend';
+import { ConcurrencyOption, resolveConcurrency } from './concurrency';
 import { ByteSource, toReadable } from './byte-source';
 import { paramError } from './errors';
 import { Job } from './job';
@@ -13,10 +14,13 @@ import { JsLoadSignatureJob } from './js/js-loadsig-job';
 import { JsPatchJob } from './js/js-patch-job';
 import { JsSignatureJob } from './js/js-signature-job';
 import { NativeJob } from './native-job';
+import { ParallelSignatureJob } from './parallel-signature-job';
+import { MAX_PARALLEL_BLOCK, ParallelDeltaJob } from './parallel-delta-job';
+import { linkedLiteralLimit } from './literal-limit';
 import { SignatureOptions, resolveSignatureParams } from './signature-params';
 import { SignatureSet } from './signature-set';
 
-export type SignatureStreamOptions = SignatureOptions & JobStreamOptions & BackendOption;
+export type SignatureStreamOptions = SignatureOptions & JobStreamOptions & BackendOption & ConcurrencyOption;
 
 /** Reported through the stream rather than thrown here. */
 function deferred(job: Promise<Job>): Promise<Job> {
@@ -27,18 +31,28 @@ function deferred(job: Promise<Job>): Promise<Job> {
 /** basis bytes → signature. */
 export function signature(options: SignatureStreamOptions = {}): JobStream {
   const params = resolveSignatureParams(options);
-  const job = resolveBackend(options.backend) === 'native' ? new NativeJob('signature', params) : deferred(JsSignatureJob.create(params));
+  const concurrency = resolveConcurrency(options.concurrency);
+  let job: Job | Promise<Job>;
+  if (resolveBackend(options.backend) !== 'native') job = deferred(JsSignatureJob.create(params));
+  else if (concurrency > 1) job = new ParallelSignatureJob(params, concurrency);
+  else job = new NativeJob('signature', params);
   return new JobStream(job, true, options);
 }
 
-export type DeltaStreamOptions = JobStreamOptions & BackendOption;
+export type DeltaStreamOptions = JobStreamOptions & BackendOption & ConcurrencyOption;
 
 /** new file bytes → delta against `sig` (on the backend that loaded it). */
 export function delta(sig: SignatureSet, options: DeltaStreamOptions = {}): JobStream {
   if (!(sig instanceof SignatureSet)) throw paramError('delta() needs a SignatureSet from loadSignature()');
   const backend = options.backend === undefined ? sig.backend : resolveBackend(options.backend);
   // The job holds its own reference: closing the set later does not affect it.
-  const job = backend === 'native' ? new NativeJob('delta', { signature: sig.native }) : new JsDeltaJob(sig.js);
+  const concurrency = resolveConcurrency(options.concurrency);
+  let job: Job;
+  if (backend !== 'native') job = new JsDeltaJob(sig.js);
+  // With no blocks to match librsync writes a "slack" delta, which follows
+  // the input's slicing: that one stays serial.
+  else if (concurrency > 1 && sig.blockCount > 0 && sig.blockLength <= MAX_PARALLEL_BLOCK) job = new ParallelDeltaJob(sig.native, concurrency, linkedLiteralLimit());
+  else job = new NativeJob('delta', { signature: sig.native });
   return new JobStream(job, true, options);
 }
 

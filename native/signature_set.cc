@@ -17,6 +17,7 @@ Napi::Function SignatureSet::Define(Napi::Env env) {
                          InstanceMethod<&SignatureSet::Info>("info"),
                          InstanceMethod<&SignatureSet::Close>("close"),
                          InstanceMethod<&SignatureSet::IsClosed>("isClosed"),
+                         InstanceMethod<&SignatureSet::Share>("share"),
                      });
 }
 
@@ -69,6 +70,19 @@ Napi::Value SignatureSet::Info(const Napi::CallbackInfo& info) {
 Napi::Value SignatureSet::Close(const Napi::CallbackInfo& info) {
   sig_.reset();  // delta jobs still running keep their own reference
   return info.Env().Undefined();
+}
+
+// A second handle on the same loaded set: a job that starts delta jobs
+// over time (one per stripe) keeps the set alive even if the caller
+// closes theirs meanwhile.
+Napi::Value SignatureSet::Share(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!sig_) {
+    Napi::Error err = Napi::Error::New(env, "the SignatureSet has been closed");
+    err.Set("code", Napi::String::New(env, "RS_PARAM_ERROR"));
+    throw err;
+  }
+  return Create(env, sig_);
 }
 
 Napi::Value SignatureSet::IsClosed(const Napi::CallbackInfo& info) {

@@ -52,6 +52,7 @@ class SignatureSet : public Napi::ObjectWrap<SignatureSet> {
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value IsClosed(const Napi::CallbackInfo& info);
+  Napi::Value Share(const Napi::CallbackInfo& info);
 
   SignaturePtr sig_;
 };
