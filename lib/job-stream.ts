@@ -42,6 +42,7 @@ export class JobStream extends Transform {
   /** Small writes are gathered until one step's worth (or the end). */
   private readonly gatherBelow: number;
   private gathered: Buffer[] = [];
+  private gatherBuffer: Buffer | null = null;
   private gatheredBytes = 0;
   private out: Buffer | null = null;
   private outOffset = 0;
@@ -138,13 +139,29 @@ export class JobStream extends Transform {
     callback(error);
   }
 
+  /**
+   * Gathered writes in one buffer, reused from step to step (a fresh one
+   * per step would leave the collector far behind on a fast stream). The
+   * bytes a step left unconsumed are views into it; they move to its front.
+   */
   private takeGathered(chunk: Buffer): Buffer {
     if (this.gathered.length === 0) return chunk;
     this.gathered.push(chunk);
-    const all = Buffer.concat(this.gathered, this.gatheredBytes + chunk.length);
+    const total = this.gatheredBytes + chunk.length;
+    let target = this.gatherBuffer;
+    if (target === null || target.length < total) {
+      target = Buffer.allocUnsafeSlow(Math.max(total, this.gatherBelow)); // never a view into the shared pool
+      this.gatherBuffer = target;
+    }
+    let at = 0;
+    for (const piece of this.gathered) {
+      if (piece.buffer === target.buffer) target.copyWithin(at, piece.byteOffset - target.byteOffset, piece.byteOffset - target.byteOffset + piece.length);
+      else target.set(piece, at);
+      at += piece.length;
+    }
     this.gathered = [];
     this.gatheredBytes = 0;
-    return all;
+    return target.subarray(0, total);
   }
 
   private run(input: Buffer, offset: number, eof: boolean, callback: TransformCallback): void {

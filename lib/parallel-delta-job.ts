@@ -26,7 +26,7 @@ import { NativeJob } from './native-job';
 import { runToEnd } from './run-native-job';
 
 /** Input per stripe: a few ms of scanning per work item. */
-export const DELTA_STRIPE = 2 << 20;
+export const DELTA_STRIPE = 1 << 20;
 /** Blocks longer than this make stripes too large to be worth it: such deltas run serially. */
 export const MAX_PARALLEL_BLOCK = 256 << 10;
 
@@ -85,6 +85,7 @@ export class ParallelDeltaJob implements Job {
   /** Stripes whose own scan fell out of step with the serial one (rescanned). */
   rescans = 0;
   private readonly stripe: number;
+  private readonly outputs: Uint8Array[] = [];
 
   /** `stripe` (bytes per work item) is for tests: tiny stripes make many boundaries. */
   constructor(
@@ -155,7 +156,7 @@ export class ParallelDeltaJob implements Job {
     const starts: number[] = [];
     for (let i = 0; i < count; i++) starts.push(this.next + Math.floor((span * i) / count));
     const limits = starts.map((_, i) => (i + 1 < count ? starts[i + 1] : decidable));
-    const scans = starts.map((start, i) => this.scanStripe(data, inOff, start, Math.min(inputEnd, limits[i] + bl)));
+    const scans = starts.map((start, i) => this.scanStripe(data, inOff, start, Math.min(inputEnd, limits[i] + bl), i));
     const stripes = await Promise.all(scans);
     const sink: Sink = { writer: this.writer, data, base: inOff, origin: this.origin };
     let cur = this.next;
@@ -164,7 +165,7 @@ export class ParallelDeltaJob implements Job {
       let segments = stripes[i];
       if (!decidedAt(segments, cur, bl)) {
         this.rescans++;
-        segments = await this.scanStripe(data, inOff, cur, Math.min(inputEnd, limits[i] + bl));
+        segments = await this.scanStripe(data, inOff, cur, Math.min(inputEnd, limits[i] + bl), 0);
         if (this.closed) return;
       }
       cur = replay(segments, cur, limits[i], bl, sink);
@@ -173,15 +174,22 @@ export class ParallelDeltaJob implements Job {
     this.next = last ? inputEnd : cur;
   }
 
-  /** Decisions of a librsync scan of [start, end) as if the file began at start. */
-  private async scanStripe(data: Uint8Array, inOff: number, start: number, end: number): Promise<Segment[]> {
+  /**
+   * Decisions of a librsync scan of [start, end) as if the file began at
+   * start, its delta written into output buffer `slot` (reused: fresh
+   * buffers each step would leave the collector tens of MiB behind).
+   */
+  private async scanStripe(data: Uint8Array, inOff: number, start: number, end: number, slot: number): Promise<Segment[]> {
     const job = new NativeJob('delta', { signature: this.set });
     this.running.add(job);
     try {
       const length = end - start;
-      const out = new Uint8Array(length + (length >> 6) + 4096);
+      // A literal costs 1 to 5 bytes per 32 KiB; matches of tiny blocks may need more (it grows).
+      const want = length + (length >> 6) + 4096;
+      if ((this.outputs[slot]?.length ?? 0) < want) this.outputs[slot] = new Uint8Array(want);
       const base = inOff + start - this.origin;
-      const delta = await runToEnd(job, data, base, base + length, out);
+      const delta = await runToEnd(job, data, base, base + length, this.outputs[slot]);
+      if (delta.buffer !== this.outputs[slot].buffer) this.outputs[slot] = new Uint8Array(delta.buffer);
       this.counters.falseMatches += job.stats().falseMatches;
       return parseSegments(delta, start);
     } finally {

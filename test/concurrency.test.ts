@@ -173,7 +173,9 @@ describeEachBackendWithRdiff('backpressure and concurrency', () => {
 
     it('closing the set while 8 deltas are running does not disturb them', async () => {
       const own = await loadSignature(sigPath);
-      const streams = news.slice(0, 8).map(() => delta(own));
+      // Steps of 64 KiB, serial: each job starts on the first half alone (the
+      // parallel delta's own test is in parallel-jobs.test.ts).
+      const streams = news.slice(0, 8).map(() => delta(own, { inputChunkSize: 64 << 10, concurrency: 1 }));
       const outputs = streams.map((s) => {
         const parts: Buffer[] = [];
         s.on('data', (c: Buffer) => parts.push(c));

@@ -98,8 +98,9 @@ describeEachBackendWithRdiff('destroy and abort', () => {
   it('AbortController aborted from a data handler while a write is being worked through in several steps', async () => {
     const data = randomBytesSeeded(8 << 20, 6);
     const ac = new AbortController();
-    // 64 KiB steps over a 4 MiB write: more steps follow the one whose output triggers the abort.
-    const s = signature({ signal: ac.signal, blockLength: 16, inputChunkSize: 64 << 10, outputChunkSize: 16 << 10 });
+    // 64 KiB steps over a 4 MiB write: more steps follow the one whose output triggers
+    // the abort (serial: a parallel job takes several stripes per step).
+    const s = signature({ signal: ac.signal, blockLength: 16, inputChunkSize: 64 << 10, outputChunkSize: 16 << 10, concurrency: 1 });
     s.once('data', () => ac.abort());
     const sink = new Writable({ write: (_c, _e, cb) => cb() });
     const err = await withTimeout(pipeline(Readable.from([data.subarray(0, 4 << 20), data.subarray(4 << 20)]), s, sink), 20_000, 'aborted signature').catch((e: Error) => e);

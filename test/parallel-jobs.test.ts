@@ -146,6 +146,29 @@ describeWithRdiff('parallel native delta (reference: the linked librsync, and rd
     }
   });
 
+  test('closing the SignatureSet while parallel deltas are half way does not disturb them', async () => {
+    const basis = randomBytesSeeded(8 << 20, 40);
+    const next = Buffer.concat([basis.subarray(0, 3 << 20), randomBytesSeeded(5000, 41), basis.subarray(3 << 20)]);
+    const sigPath = write(scratch.path('close.sig'), await run(new ParallelSignatureJob(resolveSignatureParams({ size: basis.length }), 2), [basis]));
+    const expected = rdiffDelta(sigPath, write(scratch.path('close.new'), next), scratch.path('close.delta'));
+    const set = await loadSignature(sigPath, { backend: 'native' });
+    const streams = [0, 1, 2].map(() => delta(set, { concurrency: 2 }));
+    const outputs = streams.map((s) => {
+      const parts: Buffer[] = [];
+      s.on('data', (c: Buffer) => parts.push(c));
+      return new Promise<Buffer>((resolve, reject) => {
+        s.on('end', () => resolve(Buffer.concat(parts)));
+        s.on('error', reject);
+      });
+    });
+    streams.forEach((s) => s.write(next.subarray(0, 5 << 20)));
+    for (let t = 0; t < 500 && !streams.every((s) => (s.stats?.inBytes ?? 0) > 0); t++) await new Promise((r) => setTimeout(r, 5));
+    expect(streams.every((s) => (s.stats?.inBytes ?? 0) > 0)).toBe(true);
+    set.close();
+    streams.forEach((s) => s.end(next.subarray(5 << 20)));
+    for (const out of await Promise.all(outputs)) expect(out.equals(expected)).toBe(true);
+  });
+
   test('the literal limit is the linked librsync\'s', () => {
     expect(limit).toBe(/ 2\.3\.[0-2]\b/.test(nativeBinding().librsyncVersion) ? 32768 : 65533);
   });
