@@ -100,7 +100,7 @@ export class ParallelDeltaJob implements Job {
     this.blockLength = info.blockLength;
     this.stripe = options.stripe ?? DELTA_STRIPE;
     this.preferredInput = this.stripe * concurrency + info.blockLength;
-    this.counters = emptyStats('delta', { signatureBlocks: info.blockCount, blockLength: info.blockLength });
+    this.counters = emptyStats('delta'); // as librsync's delta job counts: no signature fields
     this.writer = new DeltaCommandWriter(this.tube, this.counters, literalLimit);
   }
 

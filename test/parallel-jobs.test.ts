@@ -54,13 +54,15 @@ describeWithRdiff('parallel native signature (reference: the linked librsync, an
   test.each(ALL_MAGICS)('every magic: $hash/$rollsum, default parameters, through signature({ concurrency })', async ({ hash, rollsum }) => {
     const data = randomBytesSeeded(3 << 20, 99);
     const expected = rdiffSignature(write(scratch.path(`m-${hash}-${rollsum}`), data), scratch.path(`m-${hash}-${rollsum}.sig`), { hash, rollsum });
-    const parts: Buffer[] = [];
-    await pipeline(
-      Readable.from(seededChunks(data, 5, 70000)),
-      signature({ hash, rollsum, size: data.length, concurrency: 4 }),
-      new Writable({ write: (c, _e, cb) => (parts.push(c), cb()) }),
-    );
-    expect(Buffer.concat(parts).equals(expected)).toBe(true);
+    const stats: unknown[] = [];
+    for (const concurrency of [4, 1]) {
+      const parts: Buffer[] = [];
+      const stream = signature({ hash, rollsum, size: data.length, concurrency });
+      await pipeline(Readable.from(seededChunks(data, 5, 70000)), stream, new Writable({ write: (c, _e, cb) => (parts.push(c), cb()) }));
+      expect(Buffer.concat(parts).equals(expected)).toBe(true);
+      stats.push(stream.stats);
+    }
+    expect(stats[0]).toEqual(stats[1]);
   });
 });
 
@@ -134,13 +136,19 @@ describeWithRdiff('parallel native delta (reference: the linked librsync, and rd
     const set = await loadSignature(await run(new ParallelSignatureJob(resolveSignatureParams({ size: basis.length }), 2), [basis]), { backend: 'native' });
     try {
       const outputs: Buffer[] = [];
+      const stats: unknown[] = [];
       for (const concurrency of [1, 2, 4]) {
         const parts: Buffer[] = [];
-        await pipeline(Readable.from(seededChunks(next, 31, 65536)), delta(set, { concurrency }), new Writable({ write: (c, _e, cb) => (parts.push(c), cb()) }));
+        const stream = delta(set, { concurrency });
+        await pipeline(Readable.from(seededChunks(next, 31, 65536)), stream, new Writable({ write: (c, _e, cb) => (parts.push(c), cb()) }));
         outputs.push(Buffer.concat(parts));
+        stats.push(stream.stats);
       }
       expect(outputs[1].equals(outputs[0])).toBe(true);
       expect(outputs[2].equals(outputs[0])).toBe(true);
+      // The same counts as librsync's own job (what `librsync delta -s` prints).
+      expect(stats[1]).toEqual(stats[0]);
+      expect(stats[2]).toEqual(stats[0]);
     } finally {
       set.close();
     }
