@@ -22,7 +22,14 @@ const escape = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').rep
  */
 function speedChartSvg({ rows, sizes, ops, impls, title }) {
   const groupWidth = impls.length * BAR + GROUP_GAP;
-  const width = LEFT + sizes.length * ops.length * groupWidth + 20;
+  // legend entries: a swatch and a title each (about 6.5 px a character at 12 px), then rdiff's line
+  const legendX = [];
+  let lx = LEFT;
+  for (const impl of impls) {
+    legendX.push(lx);
+    lx += 24 + impl.title.length * 6.5;
+  }
+  const width = Math.max(LEFT + sizes.length * ops.length * groupWidth + 20, lx + 110);
   const height = TOP + PLOT_HEIGHT + BOTTOM;
   const top = Math.max(2, Math.ceil(Math.max(0, ...rows.map((r) => r.vsRdiff)) * 2) / 2);
   const y = (v) => TOP + PLOT_HEIGHT - (v / top) * PLOT_HEIGHT;
@@ -31,11 +38,9 @@ function speedChartSvg({ rows, sizes, ops, impls, title }) {
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   out.push(`<text x="${LEFT}" y="22" font-size="15" font-weight="bold" fill="#222">${escape(title)}</text>`);
   // legend
-  let lx = LEFT;
-  for (const impl of impls) {
-    out.push(`<rect x="${lx}" y="34" width="12" height="12" fill="${COLORS[impl.id] ?? FALLBACK_COLOR}"/>`);
-    out.push(`<text x="${lx + 16}" y="44" font-size="12" fill="#222">${escape(impl.title)}</text>`);
-    lx += 24 + impl.title.length * 6.5;
+  for (const [i, impl] of impls.entries()) {
+    out.push(`<rect x="${legendX[i]}" y="34" width="12" height="12" fill="${COLORS[impl.id] ?? FALLBACK_COLOR}"/>`);
+    out.push(`<text x="${legendX[i] + 16}" y="44" font-size="12" fill="#222">${escape(impl.title)}</text>`);
   }
   out.push(`<line x1="${lx}" x2="${lx + 18}" y1="40" y2="40" stroke="#d62728" stroke-width="1.5" stroke-dasharray="6 4"/>`);
   out.push(`<text x="${lx + 22}" y="44" font-size="12" fill="#222">rdiff (1.0x)</text>`);
