@@ -30,20 +30,25 @@ const ROOT = join(__dirname, '..');
 const CLI = join(ROOT, 'bin', 'librsync.js');
 const OP = join(__dirname, 'op.js');
 
+function usage(message) {
+  console.error(`bench/run.js: ${message}`);
+  process.exit(2);
+}
+
 function option(name) {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return undefined;
   const value = process.argv[i + 1];
-  if (value === undefined || value.startsWith('--')) throw new Error(`--${name} needs a value`);
+  if (value === undefined || value.startsWith('--')) usage(`--${name} needs a value`);
   return value;
 }
 const quick = process.argv.includes('--quick');
 const sizes = (option('sizes') ?? (quick ? '8' : '256,1024')).split(',').map(Number);
 const runs = Number(option('runs') ?? (quick ? 1 : 3));
 if (!sizes.every((s) => Number.isInteger(s) && s > 0) || !Number.isInteger(runs) || runs < 1) {
-  throw new Error('--sizes takes MiB counts (256,1024) and --runs a positive integer');
+  usage('--sizes takes MiB counts (256,1024) and --runs a positive integer');
 }
-const outDir = option('out') ?? (quick ? fs.mkdtempSync(join(os.tmpdir(), 'librsync-speed-')) : join(__dirname, 'results'));
+const outOption = option('out');
 
 /** Wall time of a whole process and its peak RSS (/usr/bin/time), plus what it printed as JSON, if anything. */
 function timeProcess(cmd, args) {
@@ -76,6 +81,8 @@ const IMPLEMENTATIONS = [
   },
 ];
 const only = option('only')?.split(',');
+const unknown = only?.filter((id) => !IMPLEMENTATIONS.some((i) => i.id === id));
+if (unknown?.length) usage(`--only: unknown ${unknown.join(', ')}; the implementations are ${IMPLEMENTATIONS.map((i) => i.id).join(', ')}`);
 const impls = IMPLEMENTATIONS.filter((i) => i.id === 'rdiff' || !only || only.includes(i.id));
 
 // inputs and reference output of each case, from the generated files and rdiff's untimed reference outputs
@@ -177,6 +184,7 @@ function measureSize(sizeMiB, idleRss, rows, checks) {
 }
 
 function writeResults(result) {
+  const outDir = outOption ?? (quick ? fs.mkdtempSync(join(os.tmpdir(), 'librsync-speed-')) : join(__dirname, 'results'));
   fs.mkdirSync(outDir, { recursive: true });
   const base = join(outDir, `speed-${result.when.slice(0, 10)}`);
   const md = speedMarkdown(result);
@@ -192,7 +200,7 @@ function writeResults(result) {
   fs.writeFileSync(`${base}.svg`, svg);
   fs.writeFileSync(join(outDir, 'speed-latest.md'), md);
   fs.writeFileSync(join(outDir, 'speed-latest.svg'), svg);
-  return { base, md };
+  return { base, md, outDir };
 }
 
 function main() {
@@ -204,7 +212,7 @@ function main() {
   const checks = [];
   for (const sizeMiB of sizes) measureSize(sizeMiB, idleRss, rows, checks);
   Object.assign(result, { rows, checks, targets: evaluateTargets(rows, sizes), ok: checks.length > 0 && checks.every((c) => c.ok) });
-  const { base, md } = writeResults(result);
+  const { base, md, outDir } = writeResults(result);
   process.stdout.write(md);
   console.error(`written: ${base}.{json,md,svg} and ${join(outDir, 'speed-latest.{md,svg}')}`);
   if (!result.ok) {

@@ -40,7 +40,7 @@ function speedMarkdown(result) {
       'their time is the second (warm) use in that process, "cold" the first. Every output is fsync\'ed inside the timing ' +
       '(rdiff is followed by `sync FILE`). The CLI and rdiff rows are whole processes, startup included. ' +
       'RSS growth is the peak RSS over that of an idle process of the same implementation; the event-loop delay is ' +
-      'monitorEventLoopDelay (1 ms resolution) over the warm run, p99 and max of the worst run.',
+      'monitorEventLoopDelay (1 ms resolution, so an idle loop shows about 1.1 ms) over the warm run, p99 and max of the worst run.',
     '',
     `Command: \`${result.command}\``,
     '',
