@@ -4,11 +4,15 @@
 // time(), and takes 0 as 1 to divide by it.
 import { JobStats } from '../job';
 
-/** C's printf("%.1f", x) for x >= 0: an exact tie (only .x25 and .x75 are) rounds to even; toFixed rounds .25 up. */
-export function printfFixed1(x: number): string {
-  const quarters = x * 4; // exact: a power of two
-  if (Number.isInteger(quarters) && quarters % 4 === 1) return (Math.floor(x * 10) / 10).toFixed(1);
-  return x.toFixed(1);
+/**
+ * C's printf("%.Nf", x) for x >= 0. It rounds the exact binary value, an
+ * exact tie (0.25, 0.0625) to even, where toFixed rounds a tie up.
+ */
+export function printfFixed(x: number, digits: number): string {
+  const exact = x.toFixed(Math.min(100, digits + 30)); // every tie is exact within 30 more digits
+  const kept = exact.slice(0, exact.length - 30);
+  if (/^50*$/.test(exact.slice(exact.length - 30)) && Number(kept[kept.length - 1]) % 2 === 0) return kept;
+  return x.toFixed(digits);
 }
 
 /** rs_format_stats's seconds: whole, at least 1. */
@@ -31,5 +35,5 @@ export function formatStatistics(stats: JobStats, seconds: number): string {
   const sec = wholeSeconds(seconds);
   const mbIn = stats.inBytes / 1e6;
   const mbOut = stats.outBytes / 1e6;
-  return `${line} speed[${printfFixed1(mbIn)} MB (${printfFixed1(mbIn / sec)} MB/s) in, ${printfFixed1(mbOut)} MB (${printfFixed1(mbOut / sec)} MB/s) out, ${sec} sec]`;
+  return `${line} speed[${printfFixed(mbIn, 1)} MB (${printfFixed(mbIn / sec, 1)} MB/s) in, ${printfFixed(mbOut, 1)} MB (${printfFixed(mbOut / sec, 1)} MB/s) out, ${sec} sec]`;
 }
