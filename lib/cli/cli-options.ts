@@ -81,7 +81,7 @@ export const BACKEND: Spec = {
   apply: (o, v) => void (o.backend = oneOf(v!, ['native', 'js'] as const, 'backend')),
 };
 
-export const STATISTICS: Spec = { long: 'statistics', short: ['s'], group: RDIFF, help: 'Show performance statistics', apply: (o) => void (o.statistics = true) };
+export const STATISTICS: Spec = { long: 'statistics', short: ['s'], group: RDIFF, help: "Show performance statistics on stderr, rdiff's lines (delta: slower, to count its matches)", apply: (o) => void (o.statistics = true) };
 export const FORCE: Spec = { long: 'force', short: ['f'], group: RDIFF, help: 'Force overwriting existing files', apply: (o) => void (o.force = true) };
 export const HASH: Spec = {
   long: 'hash',

@@ -14,6 +14,7 @@ import { openOutput } from './output-target';
 import { runJob } from './run-job';
 import { emptyStats } from '../job';
 import { formatStatistics } from './stats-format';
+import { SignatureCapture, formatMatchStatistics } from './match-statistics';
 
 interface LoadedSignature {
   set: SignatureSet;
@@ -21,9 +22,10 @@ interface LoadedSignature {
   seconds: number;
 }
 
-async function loadSignatureInput(input: InputSource, context: CommandContext): Promise<LoadedSignature> {
+async function loadSignatureInput(input: InputSource, context: CommandContext, capture?: SignatureCapture): Promise<LoadedSignature> {
   const meter = new InputMeter(input, context, 'loading signature');
   const started = performance.now();
+  if (capture) meter.counter.on('data', (chunk: Buffer) => capture.push(chunk));
   try {
     const feeding = pipeline(input.stream, meter.counter, { signal: context.signal });
     feeding.catch(() => undefined); // a read error reaches loadSignature through the counter
@@ -50,13 +52,16 @@ async function runDelta(context: CommandContext): Promise<CommandOutcome> {
     const output = await openOutput(deltaName, options.force, io);
     if (!output.isStdout) open.add(output.stream);
 
-    const loaded = await loadSignatureInput(sigInput, context);
+    // -s: rdiff's match statistics, from a replay of librsync's scan (not needed for --json, which omits the lines)
+    const capture = options.statistics && !options.json ? new SignatureCapture() : undefined;
+    const loaded = await loadSignatureInput(sigInput, context, capture);
     set = loaded.set;
     reporter.verbose(
       `signature ${sigInput.label}: ${set.hash}/${set.rollsum}, ${set.blockCount} blocks of ${set.blockLength} bytes, strong sum ${set.strongLength} bytes`,
     );
     const job = open.add(delta(set, jobOptions(options)));
-    const { stats, seconds } = await runJob(newInput, job, output, context, 'delta');
+    const replay = await capture?.replay();
+    const { stats, seconds } = await runJob(newInput, job, output, context, 'delta', replay);
     return {
       summary: {
         signature: sigInput.label,
@@ -72,7 +77,11 @@ async function runDelta(context: CommandContext): Promise<CommandOutcome> {
         stats,
         seconds,
       },
-      statistics: [formatStatistics(loaded.stats, loaded.seconds), formatStatistics(stats, seconds)],
+      statistics: [
+        formatStatistics(loaded.stats, loaded.seconds),
+        ...(replay ? [formatMatchStatistics(replay.counts)] : []),
+        formatStatistics(stats, seconds),
+      ],
     };
   } catch (err) {
     open.destroyAll();
