@@ -150,7 +150,9 @@ export class JobStream extends Transform {
     const total = this.gatheredBytes + chunk.length;
     let target = this.gatherBuffer;
     if (target === null || target.length < total) {
-      target = Buffer.allocUnsafeSlow(Math.max(total, this.gatherBelow)); // never a view into the shared pool
+      // Sized for the steps to come, unless this is the end (a small file's
+      // few chunks need no 8 MiB buffer). Never a view into the shared pool.
+      target = Buffer.allocUnsafeSlow(chunk === EMPTY ? total : Math.max(total, this.gatherBelow));
       this.gatherBuffer = target;
     }
     let at = 0;
