@@ -4,6 +4,7 @@
 // cross many of them, duplicate and zero blocks that put a stripe's own
 // match chain out of step with the serial scan, literal runs longer than
 // librsync's literal limit across boundaries, short last blocks.
+import { readFileSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { delta, loadSignature, signature } from '../lib';
@@ -14,6 +15,7 @@ import { nativeBinding } from '../lib/native-binding';
 import { ParallelDeltaJob } from '../lib/parallel-delta-job';
 import { ParallelSignatureJob } from '../lib/parallel-signature-job';
 import { resolveSignatureParams } from '../lib/signature-params';
+import { runCli } from './support/cli';
 import { randomBytesSeeded, scratchDir } from './support/files';
 import { describeWithRdiff } from './support/requirements';
 import { ALL_MAGICS, prng, rdiffDelta, rdiffSignature, runChunks, seededChunks, write } from './support/rsync';
@@ -179,5 +181,27 @@ describeWithRdiff('parallel native delta (reference: the linked librsync, and rd
 
   test('the literal limit is the linked librsync\'s', () => {
     expect(limit).toBe(/ 2\.3\.[0-2]\b/.test(nativeBinding().librsyncVersion) ? 32768 : 65533);
+  });
+});
+
+describeWithRdiff('librsync signature / delta --concurrency (-j)', () => {
+  const scratch = scratchDir();
+  afterAll(() => scratch.remove());
+
+  test('-j 1, -j 3 and the default write rdiff\'s bytes; -j 0 is a usage error (101)', () => {
+    const basis = write(scratch.path('basis'), randomBytesSeeded(5 << 20, 50));
+    const next = write(scratch.path('new'), Buffer.concat([randomBytesSeeded(100, 51), randomBytesSeeded(5 << 20, 50)]));
+    const sig = rdiffSignature(basis, scratch.path('rdiff.sig'));
+    const expected = rdiffDelta(scratch.path('rdiff.sig'), next, scratch.path('rdiff.delta'));
+    for (const flags of [['-j', '1'], ['--concurrency', '3'], []]) {
+      const tag = flags.join('') || 'default';
+      expect(runCli([...flags, 'signature', basis, scratch.path(`${tag}.sig`)], { cwd: scratch.dir }).status).toBe(0);
+      expect(readFileSync(scratch.path(`${tag}.sig`)).equals(sig)).toBe(true);
+      expect(runCli([...flags, 'delta', scratch.path('rdiff.sig'), next, scratch.path(`${tag}.delta`)], { cwd: scratch.dir }).status).toBe(0);
+      expect(readFileSync(scratch.path(`${tag}.delta`)).equals(expected)).toBe(true);
+    }
+    const bad = runCli(['-j', '0', 'signature', basis, scratch.path('bad.sig')], { cwd: scratch.dir });
+    expect(bad.status).toBe(101);
+    expect(bad.stderr).toContain("--concurrency must be between 1 and 64: '0'");
   });
 });

@@ -2,6 +2,7 @@
 // --progress, --backend, -v, -h, -V) and rdiff's, which its three commands
 // list (and backup its -b); each defined once, for parsing and for help.
 import { Backend } from '../backend';
+import { MAX_CONCURRENCY } from '../concurrency';
 import { RollingHash, StrongHash } from '../magic';
 import { usageError } from './cli-error';
 import { parseByteCount, parseIntOption } from './numbers';
@@ -28,6 +29,8 @@ export interface CliOptions {
   maxOutput?: number;
   /** undefined: the library's default (LIBRSYNC_BACKEND, else native when it loads). */
   backend?: Backend;
+  /** undefined: the library's default (cores, at most UV_THREADPOOL_SIZE). */
+  concurrency?: number;
 }
 
 export function defaultOptions(): CliOptions {
@@ -127,6 +130,19 @@ export const MAX_OUTPUT: Spec = {
   default: 'no limit',
   apply: (o, v) => void (o.maxOutput = parseByteCount(v!, '--max-output')),
 };
+export const CONCURRENCY: Spec = {
+  long: 'concurrency',
+  short: ['j'],
+  value: 'N',
+  group: IO,
+  help: 'Signature and delta work items in flight (1: serial librsync)',
+  default: 'cores, at most UV_THREADPOOL_SIZE',
+  apply: (o, v) => {
+    const n = parseIntOption(v!, '--concurrency');
+    if (n < 1 || n > MAX_CONCURRENCY) throw usageError(`--concurrency must be between 1 and ${MAX_CONCURRENCY}: '${v}'`);
+    o.concurrency = n;
+  },
+};
 export const INPUT_SIZE: Spec = {
   long: 'input-size',
   short: ['I'],
@@ -150,12 +166,13 @@ export const OUTPUT_SIZE: Spec = {
 export const GLOBAL_OPTIONS: readonly Spec[] = [JSON_OUTPUT, PROGRESS, NO_PROGRESS, BACKEND, VERBOSE, HELP, VERSION];
 
 /** rdiff's options (and --max-output), in the overview as rdiff's help lists them. */
-export const RDIFF_OPTIONS: readonly Spec[] = [STATISTICS, FORCE, HASH, ROLLSUM, BLOCK_SIZE, SUM_SIZE, MAX_OUTPUT, INPUT_SIZE, OUTPUT_SIZE];
+export const RDIFF_OPTIONS: readonly Spec[] = [STATISTICS, FORCE, HASH, ROLLSUM, BLOCK_SIZE, SUM_SIZE, MAX_OUTPUT, CONCURRENCY, INPUT_SIZE, OUTPUT_SIZE];
 
 /** What every library call of a command takes: the backend, and -I / -O as the job stream's step sizes (0 keeps the defaults, as in rdiff). */
-export function jobOptions(options: CliOptions): { backend?: Backend; inputChunkSize?: number; outputChunkSize?: number } {
+export function jobOptions(options: CliOptions): { backend?: Backend; concurrency?: number; inputChunkSize?: number; outputChunkSize?: number } {
   return {
     backend: options.backend,
+    concurrency: options.concurrency,
     inputChunkSize: options.inputSize === 0 ? undefined : options.inputSize,
     outputChunkSize: options.outputSize === 0 ? undefined : options.outputSize,
   };

@@ -4,7 +4,7 @@ import { JobStats } from '../job';
 import { delta, loadSignature } from '../operations';
 import { SignatureSet } from '../signature-set';
 import { usageError } from './cli-error';
-import { BLOCK_SIZE, FORCE, HASH, INPUT_SIZE, OUTPUT_SIZE, ROLLSUM, STATISTICS, SUM_SIZE, jobOptions } from './cli-options';
+import { BLOCK_SIZE, CONCURRENCY, FORCE, HASH, INPUT_SIZE, OUTPUT_SIZE, ROLLSUM, STATISTICS, SUM_SIZE, jobOptions } from './cli-options';
 import { Command, CommandContext, CommandOutcome, RDIFF_COMMANDS } from './command';
 import { EXIT_HELP } from './exit-statuses';
 import { InputMeter } from './input-meter';
@@ -104,7 +104,7 @@ export const deltaCommand: Command = {
   minArgs: 1,
   maxArgs: 3,
   outputArg: 2,
-  options: [FORCE, STATISTICS, INPUT_SIZE, OUTPUT_SIZE],
+  options: [FORCE, STATISTICS, CONCURRENCY, INPUT_SIZE, OUTPUT_SIZE],
   ignoredOptions: [HASH, ROLLSUM, BLOCK_SIZE, SUM_SIZE],
   examples: [
     { what: 'What changed in new.bin since old.sig was made', line: 'librsync delta old.sig new.bin new.delta' },

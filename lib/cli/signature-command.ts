@@ -1,7 +1,7 @@
 // `signature [BASIS [SIGNATURE]]`: the block signature of BASIS.
 import { signature } from '../operations';
 import { resolveSignatureParams } from '../signature-params';
-import { BLOCK_SIZE, FORCE, HASH, INPUT_SIZE, OUTPUT_SIZE, ROLLSUM, STATISTICS, SUM_SIZE, jobOptions } from './cli-options';
+import { BLOCK_SIZE, CONCURRENCY, FORCE, HASH, INPUT_SIZE, OUTPUT_SIZE, ROLLSUM, STATISTICS, SUM_SIZE, jobOptions } from './cli-options';
 import { Command, CommandContext, CommandOutcome, RDIFF_COMMANDS } from './command';
 import { EXIT_HELP } from './exit-statuses';
 import { describedAs } from './option-spec';
@@ -71,6 +71,7 @@ export const signatureCommand: Command = {
     SUM_SIZE,
     FORCE,
     STATISTICS,
+    CONCURRENCY,
     INPUT_SIZE,
     OUTPUT_SIZE,
   ],
