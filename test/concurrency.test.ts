@@ -12,6 +12,7 @@ import {
   DELTA_MAGIC_BYTES,
   buildDelta,
   copyCmd,
+  collectOutput,
   expectSameBytes,
   expectSyncLibrsyncError,
   literalCmd,
@@ -176,14 +177,7 @@ describeEachBackendWithRdiff('backpressure and concurrency', () => {
       // Steps of 64 KiB, serial: each job starts on the first half alone (the
       // parallel delta's own test is in parallel-jobs.test.ts).
       const streams = news.slice(0, 8).map(() => delta(own, { inputChunkSize: 64 << 10, concurrency: 1 }));
-      const outputs = streams.map((s) => {
-        const parts: Buffer[] = [];
-        s.on('data', (c: Buffer) => parts.push(c));
-        return new Promise<Buffer>((resolve, reject) => {
-          s.on('end', () => resolve(Buffer.concat(parts)));
-          s.on('error', reject);
-        });
-      });
+      const outputs = streams.map(collectOutput);
       // First half of every input, and wait until every job has consumed some of it.
       streams.forEach((s, i) => s.write(news[i].subarray(0, news[i].length >> 1)));
       for (let t = 0; t < 500 && !streams.every((s) => (s.stats?.inBytes ?? 0) > 0); t++) await sleep(5);

@@ -18,7 +18,7 @@ import { resolveSignatureParams } from '../lib/signature-params';
 import { runCli } from './support/cli';
 import { randomBytesSeeded, scratchDir } from './support/files';
 import { describeWithRdiff } from './support/requirements';
-import { ALL_MAGICS, prng, rdiffDelta, rdiffSignature, runChunks, seededChunks, write } from './support/rsync';
+import { ALL_MAGICS, collectOutput, prng, rdiffDelta, rdiffSignature, runChunks, seededChunks, write } from './support/rsync';
 
 /** Each chunk is one write(), as a socket or a file stream would hand them over. */
 function run(job: Job, chunks: Buffer[]): Promise<Buffer> {
@@ -163,14 +163,7 @@ describeWithRdiff('parallel native delta (reference: the linked librsync, and rd
     const expected = rdiffDelta(sigPath, write(scratch.path('close.new'), next), scratch.path('close.delta'));
     const set = await loadSignature(sigPath, { backend: 'native' });
     const streams = [0, 1, 2].map(() => delta(set, { concurrency: 2 }));
-    const outputs = streams.map((s) => {
-      const parts: Buffer[] = [];
-      s.on('data', (c: Buffer) => parts.push(c));
-      return new Promise<Buffer>((resolve, reject) => {
-        s.on('end', () => resolve(Buffer.concat(parts)));
-        s.on('error', reject);
-      });
-    });
+    const outputs = streams.map(collectOutput);
     streams.forEach((s) => s.write(next.subarray(0, 5 << 20)));
     for (let t = 0; t < 500 && !streams.every((s) => (s.stats?.inBytes ?? 0) > 0); t++) await new Promise((r) => setTimeout(r, 5));
     expect(streams.every((s) => (s.stats?.inBytes ?? 0) > 0)).toBe(true);

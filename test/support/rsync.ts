@@ -120,6 +120,16 @@ export async function runChunks(stream: Duplex, chunks: Buffer[]): Promise<Buffe
   return Buffer.concat(parts);
 }
 
+/** Everything a stream outputs, once it ends (for streams written to by hand). */
+export function collectOutput(stream: Duplex): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  stream.on('data', (c: Buffer) => parts.push(c));
+  return new Promise<Buffer>((resolve, reject) => {
+    stream.on('end', () => resolve(Buffer.concat(parts)));
+    stream.on('error', reject);
+  });
+}
+
 /** Rejects with a clear message when `p` does not settle within `ms`. */
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
