@@ -6,22 +6,13 @@
 // for 2.3.3+; see literal-limit.ts).
 // At the end of input the window shrinks from the front instead, so only
 // suffixes (the basis's short last block) can still match.
-//
-// Where the data matches the basis, every window costs a weak and a strong
-// sum. So when a step starts right after a match, the worker threads of
-// signature-workers.ts compute the sums of the block-aligned windows of the
-// step's new data while this thread waits; the scan then takes a window's
-// sums from there while it stays in step with them (until the first miss).
-// Every choice is still made here, in order, so the bytes do not change.
 import { DELTA_MAGIC } from '../magic';
 import { JobKind } from '../job';
 import { OP_END, writeCopy, writeLiteral } from './delta-encoder';
-import { defaultConcurrency } from '../concurrency';
 import { paramError } from '../errors';
 import { linkedLiteralLimit } from '../literal-limit';
-import { JsJob, STEP_INPUT_BUDGET } from './js-job';
+import { JsJob } from './js-job';
 import { JsSignature } from './js-signature';
-import { signatureWorkers } from './signature-workers';
 import { WeakSum, createWeakSum } from './weak-sum';
 
 // Taken once: inside a vm context (jest, for one) every global lookup in
@@ -40,17 +31,6 @@ const DELTA_STEP_BUDGET = 256 << 10;
  * byte budget alone let a step run for 200 ms.
  */
 const MAX_BLOCKS_PER_STEP = 4096;
-/** Fewest bytes of aligned windows worth a round trip to the workers. */
-const AHEAD_MIN = 128 << 10;
-/** Smallest part of them sent to a worker of its own. */
-const AHEAD_MIN_PART = 64 << 10;
-
-/** Sums of `count` block-aligned windows from scoop position `base`, as signature entries. */
-interface SumsAhead {
-  base: number;
-  count: number;
-  entries: Uint8Array;
-}
 
 export class JsDeltaJob extends JsJob {
   readonly kind: JobKind = 'delta';
@@ -68,20 +48,15 @@ export class JsDeltaJob extends JsJob {
   private copyPosition = 0;
   private copyLength = 0;
   private headerWritten = false;
-  private ahead: SumsAhead | undefined;
-  /** The scoop position whose window sums came from `ahead` (-1: none). */
-  private aheadAt = -1;
   private readonly magicBytes = Uint8Array.of(DELTA_MAGIC >>> 24, (DELTA_MAGIC >>> 16) & 0xff, (DELTA_MAGIC >>> 8) & 0xff, DELTA_MAGIC & 0xff);
 
   /**
    * `literalLimit`: librsync flushes a literal once this many unmatched
    * bytes are pending; by default the linked librsync's (tests pass one).
-   * `concurrency`: workers that compute window sums ahead of the scan.
    */
   constructor(
     private readonly sig: JsSignature,
     private readonly literalLimit = linkedLiteralLimit(),
-    private readonly concurrency = defaultConcurrency(),
   ) {
     super();
     if (!Number.isSafeInteger(literalLimit) || literalLimit < 1 || literalLimit >= DELTA_STEP_BUDGET) {
@@ -89,41 +64,27 @@ export class JsDeltaJob extends JsJob {
     }
     this.weak = createWeakSum(sig.rollsum);
     this.blockLength = sig.blockLength;
-    this.scoop = sharedBytes(min(literalLimit + sig.blockLength + DELTA_STEP_BUDGET + 1, 4 << 20));
+    this.scoop = new Uint8Array(min(literalLimit + sig.blockLength + DELTA_STEP_BUDGET + 1, 4 << 20));
   }
 
-  protected run(eof: boolean, input: Uint8Array, inOff: number, inLen: number): number | Promise<number> {
+  protected run(eof: boolean, input: Uint8Array, inOff: number, inLen: number): number {
     if (!this.headerWritten) {
       this.tube.put(this.magicBytes, 0, 4);
       this.headerWritten = true;
     }
     // No cap for the slack delta (no matching): its bytes follow the slicing.
     const matching = this.sig.blockCount > 0;
-    // A step that starts at a block boundary takes more: the workers will
-    // likely compute its windows' sums (fewer, bigger round trips).
-    const budget = this.weak.count === 0 && this.concurrency > 0 ? STEP_INPUT_BUDGET : DELTA_STEP_BUDGET;
-    const take = min(inLen, budget, matching ? MAX_BLOCKS_PER_STEP * this.blockLength : inLen);
+    const take = min(inLen, DELTA_STEP_BUDGET, matching ? MAX_BLOCKS_PER_STEP * this.blockLength : inLen);
     const last = eof && take === inLen;
     if (!matching) {
       // librsync's "slack" delta: with nothing to match, each slice of
       // input becomes one literal (so its bytes depend on the slicing).
       if (take > 0) writeLiteral(this.tube, this.counters, input, inOff, inOff + take);
-      return this.stepDone(last, take);
+    } else {
+      this.append(input, inOff, take);
+      this.scanWindows();
+      if (last && !this.scanTail()) return take; // more tail next step
     }
-    this.append(input, inOff, take);
-    const ahead = this.sumsAhead();
-    return ahead ? ahead.then(() => this.scanStep(last, take)) : this.scanStep(last, take);
-  }
-
-  private scanStep(last: boolean, take: number): number {
-    this.scanWindows();
-    this.ahead = undefined; // its positions shift when the scoop is compacted
-    this.aheadAt = -1;
-    if (last && !this.scanTail()) return take; // more tail next step
-    return this.stepDone(last, take);
-  }
-
-  private stepDone(last: boolean, take: number): number {
     if (last) {
       this.flush();
       this.tube.putByte(OP_END);
@@ -135,13 +96,9 @@ export class JsDeltaJob extends JsJob {
   private append(input: Uint8Array, offset: number, length: number): void {
     if (this.end + length > this.scoop.length) {
       const live = this.end - this.start;
-      if (live + length <= this.scoop.length) {
-        this.scoop.copyWithin(0, this.start, this.end);
-      } else {
-        const target = sharedBytes(Math.max(this.scoop.length * 2, live + length));
-        target.set(this.scoop.subarray(this.start, this.end), 0);
-        this.scoop = target;
-      }
+      const target = live + length <= this.scoop.length ? this.scoop : new Uint8Array(Math.max(this.scoop.length * 2, live + length));
+      target.set(this.scoop.subarray(this.start, this.end), 0);
+      this.scoop = target;
       this.scan -= this.start;
       this.end = live;
       this.start = 0;
@@ -160,7 +117,7 @@ export class JsDeltaJob extends JsJob {
     const end = this.end;
     let scan = this.scan;
     while (scan + blockLength < end) {
-      if (weak.count === 0 && !this.loadAhead(scan)) weak.update(data, scan, scan + blockLength);
+      if (weak.count === 0) weak.update(data, scan, scan + blockLength);
       const sum = weak.digest();
       if (index.mayHaveWeak(sum) && index.hasWeak(sum)) {
         const block = this.findBlock(sum, scan, blockLength);
@@ -228,59 +185,10 @@ export class JsDeltaJob extends JsJob {
     return true;
   }
 
-  /**
-   * When the scan stands at a block boundary of a long enough run of new
-   * data, has the workers compute the sums of its aligned windows.
-   * Undefined when not worth it; a worker that dies just leaves the scan
-   * to compute them here.
-   */
-  private sumsAhead(): Promise<void> | undefined {
-    const blockLength = this.blockLength;
-    const base = this.scan;
-    const count = Math.floor((this.end - 1 - base) / blockLength); // the windows scanWindows can reach
-    if (this.weak.count !== 0 || count * blockLength < AHEAD_MIN) return undefined;
-    const workers = signatureWorkers(min(this.concurrency, Math.ceil((count * blockLength) / AHEAD_MIN_PART)));
-    if (workers.length === 0) return undefined;
-    const { hash, rollsum: rolling, strongLength } = this.sig;
-    const perPart = Math.ceil(count / workers.length) * blockLength;
-    const parts: Promise<Uint8Array>[] = [];
-    for (let from = base, i = 0, stop = base + count * blockLength; from < stop; from += perPart, i++) {
-      const data = this.scoop.subarray(from, min(stop, from + perPart));
-      parts.push(workers[i].entries({ hash, rolling, data, blockLength, strongLength }));
-    }
-    return Promise.all(parts).then(
-      (list) => {
-        const entries = list.length === 1 ? list[0] : new Uint8Array(list.reduce((n, part) => n + part.length, 0));
-        if (list.length > 1) list.reduce((at, part) => (entries.set(part, at), at + part.length), 0);
-        this.ahead = { base, count, entries };
-      },
-      () => undefined,
-    );
-  }
-
-  /** Loads the weak sum of the window at `scan` from `ahead`; false when it has none. */
-  private loadAhead(scan: number): boolean {
-    const ahead = this.ahead;
-    if (!ahead || scan < ahead.base) return false;
-    const k = (scan - ahead.base) / this.blockLength;
-    if (k >= ahead.count || k !== Math.floor(k)) return false;
-    const e = ahead.entries;
-    const at = k * (4 + this.sig.strongLength);
-    this.weak.load(((e[at] << 24) | (e[at + 1] << 16) | (e[at + 2] << 8) | e[at + 3]) >>> 0, this.blockLength);
-    this.aheadAt = scan;
-    return true;
-  }
-
   /** The first block whose weak and strong sums match data[at, at+length), or -1. */
   private findBlock(sum: number, at: number, length: number): number {
-    const ahead = this.ahead;
-    let block: number;
-    if (ahead && at === this.aheadAt && length === this.blockLength) {
-      const offset = ((at - ahead.base) / this.blockLength) * (4 + this.sig.strongLength) + 4;
-      block = this.sig.index.find(sum, ahead.entries, offset);
-    } else {
-      block = this.sig.index.find(sum, this.sig.strong.sum(this.scoop, at, at + length), 0);
-    }
+    const strong = this.sig.strong.sum(this.scoop, at, at + length);
+    const block = this.sig.index.find(sum, strong, 0);
     if (block < 0) this.counters.falseMatches++;
     return block;
   }
@@ -307,9 +215,4 @@ export class JsDeltaJob extends JsJob {
       this.start = this.scan;
     }
   }
-}
-
-/** Bytes the workers can read in place. */
-function sharedBytes(length: number): Uint8Array {
-  return new Uint8Array(new SharedArrayBuffer(length));
 }

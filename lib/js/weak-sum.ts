@@ -15,8 +15,6 @@ export interface WeakSum {
   reset(): void;
   /** Appends data[start, end) to the window. */
   update(data: Uint8Array, start: number, end: number): void;
-  /** Sets the window to `count` bytes whose digest() is `sum`, computed elsewhere. */
-  load(sum: number, count: number): void;
   /** Drops `out` from the front and appends `inByte`: the window slides by one. */
   rotate(out: number, inByte: number): void;
   /** Drops `out` from the front: the window shrinks by one. */
@@ -58,20 +56,6 @@ export class RabinKarpSum implements WeakSum {
     this.mult = imul(this.mult, powMult(end - start));
     this.count += end - start;
   }
-
-  load(sum: number, count: number): void {
-    if (count !== this.loadedCount) {
-      this.loadedCount = count;
-      this.loadedMult = powMult(count);
-    }
-    this.hash = sum | 0;
-    this.mult = this.loadedMult;
-    this.count = count;
-  }
-
-  /** RK_MULT^loadedCount: load() is called with the same count again and again. */
-  private loadedCount = -1;
-  private loadedMult = 1;
 
   rotate(out: number, inByte: number): void {
     this.hash = (imul(this.hash, RK_MULT) + inByte - imul(this.mult, out + RK_ADJUST)) | 0;
@@ -133,12 +117,6 @@ export class Rollsum implements WeakSum {
     this.s1 = sum & 0xffff;
     this.s2 = sum >>> 16;
     this.count += end - start;
-  }
-
-  load(sum: number, count: number): void {
-    this.s1 = sum & 0xffff;
-    this.s2 = sum >>> 16;
-    this.count = count;
   }
 
   rotate(out: number, inByte: number): void {
