@@ -2,18 +2,17 @@
 // for 2.3.2 (Debian), 65533 for 2.3.3+ (Fedora, Homebrew). The reference
 // here is `rdiff` on the PATH, whose librsync version is in the suite's
 // name next to the one the addon links.
-import { spawnSync } from 'node:child_process';
 import { LibrsyncError, loadSignature, patchBuffer, signatureBuffer } from '../lib';
 import { JobStream } from '../lib/job-stream';
 import { JsDeltaJob } from '../lib/js/js-delta-job';
 import { LITERAL_LIMIT_2_3_2, LITERAL_LIMIT_2_3_3, linkedLiteralLimit, literalLimitFor } from '../lib/literal-limit';
 import { nativeBinding } from '../lib/native-binding';
 import { randomBytesSeeded, scratchDir } from './support/files';
-import { describeNative, describeWithRdiff, hasNative, hasRdiff } from './support/requirements';
+import { linkedLibrsync, rdiffLibrsyncVersion, rdiffReference } from './support/librsync-reference';
+import { describeNative, describeWithRdiff } from './support/requirements';
 import { rdiffDelta, runChunks, seededChunks, write } from './support/rsync';
 
-const rdiffVersion = hasRdiff ? /librsync ([\d.]+)/.exec(spawnSync('rdiff', ['--version'], { encoding: 'utf8' }).stdout)?.[1] : undefined;
-const linkedVersion = hasNative ? nativeBinding().librsyncVersion : 'none (no addon)';
+const rdiffVersion = rdiffLibrsyncVersion;
 
 type Command = { literal: number } | { copy: number; length: number };
 
@@ -88,7 +87,7 @@ describe('literalLimitFor: the literal limit of a librsync version', () => {
   });
 });
 
-describeNative(`linkedLiteralLimit: the rule of the linked librsync (${linkedVersion})`, () => {
+describeNative(`linkedLiteralLimit: the rule of the linked librsync (${linkedLibrsync})`, () => {
   it('follows the version the addon reports', () => {
     expect(linkedLiteralLimit()).toBe(literalLimitFor(nativeBinding().librsyncVersion));
   });
@@ -119,7 +118,7 @@ describe('js delta: the literal limit given to JsDeltaJob', () => {
   });
 });
 
-describeWithRdiff(`js delta vs rdiff (librsync ${rdiffVersion}; the addon links ${linkedVersion})`, () => {
+describeWithRdiff(`js delta vs ${rdiffReference}`, () => {
   it('with the limit of rdiff\'s librsync, the bytes equal `rdiff delta`', async () => {
     const scratch = scratchDir();
     try {
