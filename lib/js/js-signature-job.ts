@@ -1,11 +1,11 @@
 // Signature in TypeScript: the 12-byte header, then for each block of
 // input its weak sum and the first strongLength bytes of its strong sum.
-// Each step gathers its complete blocks into one batch and splits it, on
-// block boundaries, across `concurrency` worker threads that compute both
-// sums (see signature-workers.ts); the main thread only copies and writes
-// entries out, in order, while the workers hash the next batch. Small
+// Steps gather their input into a batch of about 1 MiB of whole blocks,
+// split on block boundaries across `concurrency` worker threads that
+// compute both sums (see signature-workers.ts); the main thread only
+// copies and writes entries out, in order, while the workers hash. Small
 // batches, or no workers, are done inline; so is a part whose worker died.
-// A block split across steps is carried over to the next batch.
+// A block split across batches opens the next one.
 import { defaultConcurrency } from '../concurrency';
 import { JobKind } from '../job';
 import { RollingHash, StrongHash, hashOf, rollsumOf } from '../magic';
@@ -16,6 +16,8 @@ import { StrongSum, createStrongSum } from './strong-sum';
 
 /** Below this a worker round trip costs more than it saves. */
 const WORKER_MIN_BATCH = 256 << 10;
+/** First buffer of a batch, grown to full size (and shared) only for big inputs. */
+const SMALL_BATCH = 64 << 10;
 /** Smallest part of a batch sent to a worker of its own. */
 const MIN_PART = 128 << 10;
 /** Bounds the entries (output) one step can make with tiny blocks. */
@@ -35,9 +37,9 @@ export interface JsSignatureParams extends SignatureParams {
 export class JsSignatureJob extends JsJob {
   readonly kind: JobKind = 'signature';
   private headerWritten = false;
-  /** The start of a block that has not arrived whole yet. */
-  private readonly carry: Uint8Array;
-  private inBlock = 0;
+  /** Input gathered for the next batch: fill bytes, less than a block after each dispatch. */
+  private open: Uint8Array | undefined;
+  private fill = 0;
   /** A batch whose entries are written on the next step. */
   private inFlight: PendingBatch | undefined;
   /** Batch buffers whose entries are done, for reuse (at most three are live). */
@@ -53,7 +55,6 @@ export class JsSignatureJob extends JsJob {
     concurrency: number,
   ) {
     super();
-    this.carry = new Uint8Array(params.blockLength);
     this.batchCapacity = params.blockLength + Math.min(STEP_INPUT_BUDGET, MAX_BLOCKS_PER_STEP * params.blockLength);
     this.concurrency = concurrency;
     this.hash = hashOf(params.magic);
@@ -69,34 +70,47 @@ export class JsSignatureJob extends JsJob {
   protected run(eof: boolean, input: Uint8Array, inOff: number, inLen: number): number | Promise<number> {
     const { blockLength } = this.params;
     if (!this.headerWritten) this.writeHeader();
-    const take = Math.min(inLen, STEP_INPUT_BUDGET, MAX_BLOCKS_PER_STEP * blockLength);
+    // Input is gathered into the open batch whatever the size of the
+    // writes (a stream's 16 or 64 KiB chunks too), and the batch goes to
+    // the workers once it holds `target` bytes: bigger, fewer round trips.
+    const target = Math.max(blockLength, this.batchCapacity - blockLength);
+    const take = Math.min(inLen, target - this.fill, STEP_INPUT_BUDGET); // fill < target between steps
     const last = eof && take === inLen;
-
-    // The step's complete blocks, back to back in one buffer: the carried
-    // start of a block, then the input up to the last block boundary
-    // (everything at the end of input). What is left is carried.
-    const size = this.inBlock + take;
-    const filled = last ? size : size - (size % blockLength);
-    const ready = this.inFlight ? [this.inFlight] : [];
-    this.inFlight = undefined;
-    if (filled === 0) {
-      this.carry.set(input.subarray(inOff, inOff + take), this.inBlock);
-      this.inBlock += take;
-    } else {
-      const batch = this.batchBuffer(filled);
-      const fromInput = filled - this.inBlock;
-      batch.set(this.carry.subarray(0, this.inBlock), 0);
-      batch.set(input.subarray(inOff, inOff + fromInput), this.inBlock);
-      this.inBlock = take - fromInput;
-      this.carry.set(input.subarray(inOff + fromInput, inOff + take), 0);
-      // Written on the next step, so that the workers hash it meanwhile (at once at the end).
-      this.inFlight = this.startBatch(batch, filled);
+    if (take > 0) {
+      const open = this.roomFor(take);
+      open.set(input.subarray(inOff, inOff + take), this.fill);
+      this.fill += take;
+    }
+    const ready: PendingBatch[] = [];
+    if (this.fill >= target || (last && this.fill > 0)) {
+      // Its complete blocks (everything at the end of input); the start
+      // of a block that has not arrived whole opens the next batch.
+      const batch = this.open!;
+      const whole = last ? this.fill : this.fill - (this.fill % blockLength);
       if (last) {
-        ready.push(this.inFlight);
-        this.inFlight = undefined;
+        this.open = undefined;
+      } else {
+        this.open = this.batchBuffer(this.batchCapacity);
+        this.open.set(batch.subarray(whole, this.fill), 0);
       }
+      this.fill -= whole;
+      if (this.inFlight) ready.push(this.inFlight);
+      this.inFlight = this.startBatch(batch, whole); // written on a later step, so the workers hash it meanwhile
+    }
+    if (last && this.inFlight) {
+      ready.push(this.inFlight);
+      this.inFlight = undefined;
     }
     return this.emit(ready, last, take);
+  }
+
+  /** The open batch, with room for `n` more bytes. */
+  private roomFor(n: number): Uint8Array {
+    if (this.open && this.open.length >= this.fill + n) return this.open;
+    const grown = this.batchBuffer(this.fill + n);
+    if (this.open) grown.set(this.open.subarray(0, this.fill), 0);
+    this.open = grown;
+    return grown;
   }
 
   /** Splits the batch's blocks across the workers; small batches are done inline. */
@@ -133,7 +147,7 @@ export class JsSignatureJob extends JsJob {
   private batchBuffer(size: number): Uint8Array {
     const spare = this.spare.pop();
     if (spare && spare.length >= size) return spare;
-    if (size < WORKER_MIN_BATCH) return new Uint8Array(size);
+    if (size < WORKER_MIN_BATCH) return new Uint8Array(Math.max(size, Math.min(SMALL_BATCH, this.batchCapacity)));
     return new Uint8Array(new SharedArrayBuffer(this.batchCapacity));
   }
 
