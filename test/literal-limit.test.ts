@@ -56,7 +56,7 @@ async function jsDelta(limit: number | undefined, input = newData): Promise<Buff
   const sig = await signatureBuffer(basis, { backend: 'js', blockLength });
   const set = await loadSignature(sig, { backend: 'js' });
   try {
-    const job = limit === undefined ? new JsDeltaJob(set.js) : new JsDeltaJob(set.js, limit);
+    const job = new JsDeltaJob(set.js, { literalLimit: limit });
     return await runChunks(new JobStream(job, true), seededChunks(input, 5, 100_000));
   } finally {
     set.close();
@@ -111,7 +111,7 @@ describe('js delta: the literal limit given to JsDeltaJob', () => {
     const sig = await signatureBuffer(basis, { backend: 'js', blockLength });
     const set = await loadSignature(sig, { backend: 'js' });
     try {
-      expect(() => new JsDeltaJob(set.js, limit)).toThrow(expect.objectContaining({ code: 'RS_PARAM_ERROR' }) as LibrsyncError);
+      expect(() => new JsDeltaJob(set.js, { literalLimit: limit })).toThrow(expect.objectContaining({ code: 'RS_PARAM_ERROR' }) as LibrsyncError);
     } finally {
       set.close();
     }

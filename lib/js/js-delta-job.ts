@@ -32,6 +32,14 @@ const DELTA_STEP_BUDGET = 256 << 10;
  */
 const MAX_BLOCKS_PER_STEP = 4096;
 
+export interface JsDeltaOptions {
+  /**
+   * librsync flushes a literal once this many unmatched bytes are pending:
+   * by default the linked librsync's (linkedLiteralLimit()); tests pass one.
+   */
+  literalLimit?: number;
+}
+
 export class JsDeltaJob extends JsJob {
   readonly kind: JobKind = 'delta';
   private readonly weak: WeakSum;
@@ -49,16 +57,16 @@ export class JsDeltaJob extends JsJob {
   private copyLength = 0;
   private headerWritten = false;
   private readonly magicBytes = Uint8Array.of(DELTA_MAGIC >>> 24, (DELTA_MAGIC >>> 16) & 0xff, (DELTA_MAGIC >>> 8) & 0xff, DELTA_MAGIC & 0xff);
+  /** Pending unmatched bytes at which a literal is flushed (see JsDeltaOptions). */
+  private readonly literalLimit: number;
 
-  /**
-   * `literalLimit`: librsync flushes a literal once this many unmatched
-   * bytes are pending; by default the linked librsync's (tests pass one).
-   */
   constructor(
     private readonly sig: JsSignature,
-    private readonly literalLimit = linkedLiteralLimit(),
+    options: JsDeltaOptions = {},
   ) {
     super();
+    const { literalLimit = linkedLiteralLimit() } = options;
+    this.literalLimit = literalLimit;
     if (!Number.isSafeInteger(literalLimit) || literalLimit < 1 || literalLimit >= DELTA_STEP_BUDGET) {
       throw paramError(`literal limit must be an integer from 1 to ${DELTA_STEP_BUDGET - 1}`);
     }
