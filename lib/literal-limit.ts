@@ -9,12 +9,9 @@ import { nativeBinding, nativeLoadError } from './native-binding';
 export const LITERAL_LIMIT_2_3_2 = 32768;
 export const LITERAL_LIMIT_2_3_3 = 65533;
 
-/**
- * The literal limit of a librsync version string: "2.3.2", or as the
- * addon reports it, "librsync 2.3.2".
- */
+/** The literal limit of a librsync version string such as "2.3.2". */
 export function literalLimitFor(version: string): number {
-  const m = /(?:^|\s)(\d+)\.(\d+)\.(\d+)/.exec(version);
+  const m = /(\d+)\.(\d+)\.(\d+)/.exec(version); // "librsync 2.3.2"
   if (!m) return LITERAL_LIMIT_2_3_2;
   const [major, minor, patch] = m.slice(1).map(Number);
   const atLeast233 = major > 2 || (major === 2 && (minor > 3 || (minor === 3 && patch >= 3)));
