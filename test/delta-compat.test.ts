@@ -1,6 +1,8 @@
 // Deltas must be byte-identical to `rdiff delta` for the same signature and
 // new file, and patches must interoperate both ways: rdiff applies our
-// deltas and we apply rdiff's, with every kind of basis.
+// deltas and we apply rdiff's, with every kind of basis. The reference is
+// `rdiff` on the PATH; the suite names say which librsync it and the addon
+// use (deltas with literals over 32 KiB differ from librsync 2.3.3 on).
 import { closeSync, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import {
@@ -26,6 +28,7 @@ import {
   seededChunks,
   write,
 } from './support/rsync';
+import { rdiffReference } from './support/librsync-reference';
 
 const randomBasis = randomBytesSeeded(300_000, 11);
 // Zero runs and duplicated blocks in the basis: many identical signature
@@ -88,7 +91,7 @@ const CONFIGS: [string, SigOpts][] = [
   ['md4/rabinkarp -b 64 -S -1', { hash: 'md4', rollsum: 'rabinkarp', blockLength: 64, strongLength: -1 }],
 ];
 
-describeEachBackendWithRdiff('delta: byte-identical to rdiff delta, patches interoperate', () => {
+describeEachBackendWithRdiff(`delta: byte-identical to rdiff delta, patches interoperate (${rdiffReference})`, () => {
   const scratch = scratchDir('librsync-delta-compat-');
   const basisPath = { random: scratch.path('random.basis'), structured: scratch.path('structured.basis') };
   const basisData = { random: randomBasis, structured: structuredBasis };

@@ -2,12 +2,14 @@
 // repeats, random edit scripts, random block and sum lengths, random
 // chunking) the native and js backends write identical bytes, and agree
 // on which corrupted signatures and deltas they accept and on the error
-// code of those they refuse.
+// code of those they refuse. The reference is the native backend, so the
+// librsync the addon links (its version is in the suite names).
 import { LibrsyncError, delta, loadSignature, patch, signature } from '../lib';
 import { Backend } from '../lib/backend';
 import { randomBytesSeeded } from './support/files';
 import { describeNative } from './support/requirements';
 import { ALL_MAGICS, prng, runChunks, seededChunks } from './support/rsync';
+import { linkedLibrsync } from './support/librsync-reference';
 
 const CASES = 60;
 const MUTATIONS_PER_CASE = 6;
@@ -107,7 +109,7 @@ function patchWith(backend: Backend, basis: Buffer, deltaBytes: Buffer, seed: nu
   return runChunks(patch(basis, { backend, maxOutput: MAX_OUTPUT }), chunked(deltaBytes, seed));
 }
 
-describeNative('differential: the native and js backends agree', () => {
+describeNative(`differential: the native and js backends agree (the addon links ${linkedLibrsync})`, () => {
   it.each(Array.from({ length: CASES }, (_, i) => i + 1))('generated case %i', async (seed) => {
     const rand = prng(seed * 2654435761);
     const basis = makeBasis(rand, seed);
@@ -154,7 +156,7 @@ describeNative('differential: the native and js backends agree', () => {
   });
 });
 
-describeNative('differential: big blocks, where the end-of-input scan spans many steps', () => {
+describeNative(`differential: big blocks, where the end-of-input scan spans many steps (the addon links ${linkedLibrsync})`, () => {
   it.each([
     ['unrelated tail', (basis: Buffer) => Buffer.concat([basis.subarray(0, 2 << 20), randomBytesSeeded(1_500_000, 8)])],
     ['tail ending in the basis\'s short last block', (basis: Buffer) => Buffer.concat([randomBytesSeeded(700_000, 9), basis.subarray(basis.length - 300_000)])],

@@ -1,6 +1,7 @@
 // Signatures must be byte-identical to `rdiff signature` for every magic,
 // block length, strong sum length and input size, including the default
-// parameters rdiff picks from the file size (or 2048 for a pipe).
+// parameters rdiff picks from the file size (or 2048 for a pipe). The
+// reference is `rdiff` on the PATH; the suite names say its librsync.
 import { Readable } from 'node:stream';
 import { loadSignature, signature, signatureBuffer, signatureFile } from '../lib';
 import { randomBytesSeeded, readBytes, scratchDir } from './support/files';
@@ -15,8 +16,9 @@ import {
   seededChunks,
   write,
 } from './support/rsync';
+import { rdiffReference } from './support/librsync-reference';
 
-describeEachBackendWithRdiff('signature: byte-identical to rdiff signature', () => {
+describeEachBackendWithRdiff(`signature: byte-identical to rdiff signature (${rdiffReference})`, () => {
   const scratch = scratchDir('librsync-sig-compat-');
   afterAll(() => scratch.remove());
   let counter = 0;

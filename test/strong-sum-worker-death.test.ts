@@ -2,7 +2,7 @@
 // worker dies with a batch in flight, that batch is hashed on this thread
 // and the job's bytes are unchanged; the next job starts a new worker.
 import { signatureBuffer } from '../lib';
-import { strongSumWorker } from '../lib/js/strong-sum-worker';
+import { signatureWorkers } from '../lib/js/signature-workers';
 import { randomBytesSeeded } from './support/files';
 
 /** The module's worker, seen from inside (it is not part of any API). */
@@ -13,7 +13,7 @@ interface WorkerInternals {
 
 /** Terminates the shared worker as soon as it has a batch in hand. */
 function terminateWhenBusy(): Promise<void> {
-  const shared = strongSumWorker() as unknown as WorkerInternals;
+  const shared = signatureWorkers(1)[0] as unknown as WorkerInternals;
   return new Promise((resolve) => {
     const poll = (): void => {
       if (shared.pending.size === 0) {

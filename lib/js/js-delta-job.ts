@@ -1,12 +1,16 @@
 // Delta in TypeScript, making the same choices as librsync's delta.c so
 // the bytes are identical: test the block-long window at each position;
 // on a match emit (or extend) a COPY and jump past it; on a miss slide the
-// window by one byte and grow the pending literal (emitted at 32 KiB).
+// window by one byte and grow the pending literal (emitted once it reaches
+// the literal limit of the linked librsync: 32768 bytes for 2.3.2, 65533
+// for 2.3.3+; see literal-limit.ts).
 // At the end of input the window shrinks from the front instead, so only
 // suffixes (the basis's short last block) can still match.
 import { DELTA_MAGIC } from '../magic';
 import { JobKind } from '../job';
 import { OP_END, writeCopy, writeLiteral } from './delta-encoder';
+import { paramError } from '../errors';
+import { linkedLiteralLimit } from '../literal-limit';
 import { JsJob } from './js-job';
 import { JsSignature } from './js-signature';
 import { WeakSum, createWeakSum } from './weak-sum';
@@ -15,19 +19,26 @@ import { WeakSum, createWeakSum } from './weak-sum';
 // a hot loop goes through the context's interceptor, about 30x slower.
 const { min } = Math;
 
-/** librsync flushes a literal once this many unmatched bytes are pending. */
-const MAX_MISS = 32768;
 /**
  * Input taken per step: a byte that matches nothing costs a few ns to
- * scan, so this keeps a step to a millisecond or two.
+ * scan, so this keeps a step to a millisecond or two. It must stay above
+ * the literal limit (see scanTail), which is at most 65533.
  */
-const DELTA_STEP_BUDGET = 256 << 10; // must stay above MAX_MISS (see scanTail)
+const DELTA_STEP_BUDGET = 256 << 10;
 /**
  * Blocks' worth of input taken per step: every match costs a strong sum
  * (about 0.7 us even for a tiny block), so with blocks of a few bytes the
  * byte budget alone let a step run for 200 ms.
  */
 const MAX_BLOCKS_PER_STEP = 4096;
+
+export interface JsDeltaOptions {
+  /**
+   * librsync flushes a literal once this many unmatched bytes are pending:
+   * by default the linked librsync's (linkedLiteralLimit()); tests pass one.
+   */
+  literalLimit?: number;
+}
 
 export class JsDeltaJob extends JsJob {
   readonly kind: JobKind = 'delta';
@@ -46,12 +57,22 @@ export class JsDeltaJob extends JsJob {
   private copyLength = 0;
   private headerWritten = false;
   private readonly magicBytes = Uint8Array.of(DELTA_MAGIC >>> 24, (DELTA_MAGIC >>> 16) & 0xff, (DELTA_MAGIC >>> 8) & 0xff, DELTA_MAGIC & 0xff);
+  /** Pending unmatched bytes at which a literal is flushed (see JsDeltaOptions). */
+  private readonly literalLimit: number;
 
-  constructor(private readonly sig: JsSignature) {
+  constructor(
+    private readonly sig: JsSignature,
+    options: JsDeltaOptions = {},
+  ) {
     super();
+    const { literalLimit = linkedLiteralLimit() } = options;
+    this.literalLimit = literalLimit;
+    if (!Number.isSafeInteger(literalLimit) || literalLimit < 1 || literalLimit >= DELTA_STEP_BUDGET) {
+      throw paramError(`literal limit must be an integer from 1 to ${DELTA_STEP_BUDGET - 1}`);
+    }
     this.weak = createWeakSum(sig.rollsum);
     this.blockLength = sig.blockLength;
-    this.scoop = new Uint8Array(min(MAX_MISS + sig.blockLength + DELTA_STEP_BUDGET + 1, 4 << 20));
+    this.scoop = new Uint8Array(min(literalLimit + sig.blockLength + DELTA_STEP_BUDGET + 1, 4 << 20));
   }
 
   protected run(eof: boolean, input: Uint8Array, inOff: number, inLen: number): number {
@@ -118,12 +139,12 @@ export class JsDeltaJob extends JsJob {
       }
       // A miss: emit what is pending if librsync would here, then slide
       // past the following positions the filter rules out. None of them
-      // can need a flush before start + MAX_MISS.
-      if (this.copyLength > 0 || scan - this.start >= MAX_MISS) {
+      // can need a flush before start + literalLimit.
+      if (this.copyLength > 0 || scan - this.start >= this.literalLimit) {
         this.scan = scan;
         this.flush();
       }
-      scan = weak.skipMisses(data, scan, min(end - blockLength, this.start + MAX_MISS), filter);
+      scan = weak.skipMisses(data, scan, min(end - blockLength, this.start + this.literalLimit), filter);
     }
     this.scan = scan;
   }
@@ -134,7 +155,7 @@ export class JsDeltaJob extends JsJob {
    * something (JobStream treats a step that neither reads nor writes at
    * the end of input as stuck): the window always reaches the end, so a
    * match ends the scan, and DELTA_STEP_BUDGET misses in a row flush at
-   * least one MAX_MISS literal.
+   * least one literal of literalLimit bytes.
    */
   private scanTail(): boolean {
     const data = this.scoop;
@@ -162,7 +183,7 @@ export class JsDeltaJob extends JsJob {
         }
       }
       weak.rollout(data[scan]);
-      if (this.copyLength > 0 || scan - this.start >= MAX_MISS) {
+      if (this.copyLength > 0 || scan - this.start >= this.literalLimit) {
         this.scan = scan;
         this.flush();
       }
