@@ -33,7 +33,7 @@ export function signature(options: SignatureStreamOptions = {}): JobStream {
   const params = resolveSignatureParams(options);
   const concurrency = resolveConcurrency(options.concurrency);
   let job: Job | Promise<Job>;
-  if (resolveBackend(options.backend) !== 'native') job = deferred(JsSignatureJob.create(params));
+  if (resolveBackend(options.backend) !== 'native') job = deferred(JsSignatureJob.create({ ...params, concurrency }));
   else if (concurrency > 1) job = new ParallelSignatureJob(params, concurrency);
   else job = new NativeJob('signature', params);
   return new JobStream(job, true, options);
