@@ -16,14 +16,13 @@
 // where the serial scan stands. The commands are then written from the
 // decisions with librsync's own grouping rules (delta-command-writer.ts).
 import { LibrsyncError } from './errors';
-import { Job, JobStats, StepCallback, emptyStats } from './job';
+import { Job } from './job';
 import { DeltaCommandWriter } from './delta-command-writer';
 import { Segment, decidedAt, parseSegments, segmentAt } from './delta-segments';
-import { OutputTube } from './js/output-tube';
 import { DELTA_MAGIC } from './magic';
 import { NativeSignatureSet } from './native-binding';
 import { NativeJob } from './native-job';
-import { runToEnd } from './run-native-job';
+import { StripedJob } from './striped-job';
 
 /** Input per stripe: a few ms of scanning per work item. */
 export const DELTA_STRIPE = 1 << 20;
@@ -66,22 +65,17 @@ function replay(segments: Segment[], from: number, limit: number, blockLength: n
   return cur;
 }
 
-export class ParallelDeltaJob implements Job {
+export class ParallelDeltaJob extends StripedJob {
   readonly kind = 'delta' as const;
   readonly preferredInput: number;
   private readonly blockLength: number;
-  private readonly tube = new OutputTube();
-  private readonly counters: JobStats;
   private readonly writer: DeltaCommandWriter;
-  private readonly running = new Set<NativeJob>();
   private set: NativeSignatureSet | undefined;
   /** Absolute position of the first byte of the next step's input. */
   private origin = 0;
   /** The next position the serial scan tests. */
   private next = 0;
   private headerWritten = false;
-  private ended = false;
-  private closed = false;
   /** Stripes whose own scan fell out of step with the serial one (rescanned). */
   rescans = 0;
   private readonly stripe: number;
@@ -94,13 +88,13 @@ export class ParallelDeltaJob implements Job {
     literalLimit: number,
     options: { stripe?: number } = {},
   ) {
+    super('delta'); // as librsync's delta job counts: no signature fields
     const info = set.info();
     if (!info) throw new LibrsyncError('RS_PARAM_ERROR', 'the SignatureSet has been closed');
     this.set = set.share();
     this.blockLength = info.blockLength;
     this.stripe = options.stripe ?? DELTA_STRIPE;
     this.preferredInput = this.stripe * concurrency + info.blockLength;
-    this.counters = emptyStats('delta'); // as librsync's delta job counts: no signature fields
     this.writer = new DeltaCommandWriter(this.tube, this.counters, literalLimit);
   }
 
@@ -181,44 +175,19 @@ export class ParallelDeltaJob implements Job {
    */
   private async scanStripe(data: Uint8Array, inOff: number, start: number, end: number, slot: number): Promise<Segment[]> {
     const job = new NativeJob('delta', { signature: this.set });
-    this.running.add(job);
-    try {
-      const length = end - start;
-      // A literal costs 1 to 5 bytes per 32 KiB; matches of tiny blocks may need more (it grows).
-      const want = length + (length >> 6) + 4096;
-      if ((this.outputs[slot]?.length ?? 0) < want) this.outputs[slot] = new Uint8Array(want);
-      const base = inOff + start - this.origin;
-      const delta = await runToEnd(job, data, base, base + length, this.outputs[slot]);
-      if (delta.buffer !== this.outputs[slot].buffer) this.outputs[slot] = new Uint8Array(delta.buffer);
-      this.counters.falseMatches += job.stats().falseMatches;
-      return parseSegments(delta, start);
-    } finally {
-      this.running.delete(job);
-      job.close();
-    }
+    const length = end - start;
+    // A literal costs 1 to 5 bytes per 32 KiB; matches of tiny blocks may need more (it grows).
+    const want = length + (length >> 6) + 4096;
+    if ((this.outputs[slot]?.length ?? 0) < want) this.outputs[slot] = new Uint8Array(want);
+    const base = inOff + start - this.origin;
+    const delta = await this.runStripe(job, data, base, base + length, this.outputs[slot]);
+    if (delta.buffer !== this.outputs[slot].buffer) this.outputs[slot] = new Uint8Array(delta.buffer);
+    this.counters.falseMatches += job.stats().falseMatches; // kept by a closed job
+    return parseSegments(delta, start);
   }
 
-  private finish(consumed: number, callback: StepCallback): void {
-    const produced = this.tube.detach();
-    this.counters.outBytes += produced;
-    const done = this.ended && this.tube.pending === 0;
-    if (done) this.release();
-    process.nextTick(callback, null, consumed, produced, done);
-  }
-
-  stats(): JobStats {
-    return { ...this.counters };
-  }
-
-  private release(): void {
+  protected override release(): void {
     this.set?.close();
     this.set = undefined;
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const job of this.running) job.close();
-    this.running.clear();
-    this.release();
   }
 }

@@ -3,28 +3,22 @@
 // block-aligned stripes and each stripe is the whole input of its own
 // librsync signature job; their entries, concatenated in order after the
 // first header, are exactly what one job over the whole input writes.
-import { Job, JobStats, StepCallback, emptyStats } from './job';
+import { Job } from './job';
 import { NativeJob } from './native-job';
-import { OutputTube } from './js/output-tube';
-import { runToEnd } from './run-native-job';
 import { SignatureParams } from './signature-params';
+import { StripedJob } from './striped-job';
 
 /** Bytes per stripe (rounded to whole blocks): a few ms of hashing per work item. */
 export const SIGNATURE_STRIPE = 4 << 20;
 const HEADER_LENGTH = 12;
 
-export class ParallelSignatureJob implements Job {
+export class ParallelSignatureJob extends StripedJob {
   readonly kind = 'signature' as const;
   readonly preferredInput: number;
   private readonly stripe: number;
   private readonly entryLength: number;
-  private readonly tube = new OutputTube();
   private readonly outputs: Uint8Array[];
-  private readonly running = new Set<NativeJob>();
   private headerWritten = false;
-  private ended = false;
-  private closed = false;
-  private readonly counters: JobStats;
 
   /** `stripe` (bytes per work item, rounded to whole blocks) is for tests. */
   constructor(
@@ -32,12 +26,13 @@ export class ParallelSignatureJob implements Job {
     concurrency: number,
     options: { stripe?: number } = {},
   ) {
+    super('signature');
     const blocks = Math.max(1, Math.floor((options.stripe ?? SIGNATURE_STRIPE) / params.blockLength));
     this.stripe = blocks * params.blockLength;
     this.preferredInput = this.stripe * concurrency;
     this.entryLength = 4 + params.strongLength;
     this.outputs = Array.from({ length: concurrency }, () => new Uint8Array(HEADER_LENGTH + (blocks + 1) * this.entryLength));
-    this.counters = emptyStats('signature', { blockLength: params.blockLength });
+    this.counters.blockLength = params.blockLength;
   }
 
   step: Job['step'] = (eof, input, inOff, inLen, output, outOff, outLen, callback) => {
@@ -59,14 +54,7 @@ export class ParallelSignatureJob implements Job {
     const stripes: Promise<Uint8Array>[] = [];
     for (let at = 0, i = 0; i === 0 || at < usable; at += this.stripe, i++) {
       const end = Math.min(usable, at + this.stripe);
-      const job = new NativeJob('signature', this.params);
-      this.running.add(job);
-      stripes.push(
-        runToEnd(job, data, inOff + at, inOff + end, this.outputs[i]).finally(() => {
-          this.running.delete(job);
-          job.close();
-        }),
-      );
+      stripes.push(this.runStripe(new NativeJob('signature', this.params), data, inOff + at, inOff + end, this.outputs[i]));
     }
     Promise.all(stripes).then(
       (parts) => {
@@ -86,21 +74,4 @@ export class ParallelSignatureJob implements Job {
       },
     );
   };
-
-  private finish(consumed: number, callback: StepCallback): void {
-    const produced = this.tube.detach();
-    this.counters.outBytes += produced;
-    const done = this.ended && this.tube.pending === 0;
-    process.nextTick(callback, null, consumed, produced, done);
-  }
-
-  stats(): JobStats {
-    return { ...this.counters };
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const job of this.running) job.close();
-    this.running.clear();
-  }
 }
