@@ -9,15 +9,15 @@ import { FileHandle, lstat, open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Extent, clipExtents, dataExtents, hasHoles } from '../data-extents';
 import { LibrsyncError } from '../errors';
-import { JobStream } from '../job-stream';
-import { delta, loadSignature, signature } from '../operations';
+import { loadSignature, signature } from '../operations';
 import { SignatureSet } from '../signature-set';
+import { AlignedDelta } from './aligned-delta';
 import { DigestStream } from './digest-stream';
 import { ExtentFilter } from './extent-filter';
 import { readSkippingHoles } from './hole-skipping-reader';
 import { settledStat } from './settled-stat';
 import { FanOut } from './fan-out';
-import { Readable, Writable, pipeline as streamPipeline } from 'node:stream';
+import { Readable, Transform, Writable, pipeline as streamPipeline } from 'node:stream';
 import { ManifestEntry, RecipeStep } from './manifest';
 import { MemorySegment, PackSegment, PackWriter, Piece, placedPiece } from './pack-writer';
 import { BackupStore } from './store';
@@ -78,8 +78,15 @@ export function sameVersion(a: BigIntStats, b: BigIntStats): boolean {
   return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.mode === b.mode;
 }
 
+/** The previous version's signature, loaded and as its bytes. */
+export interface Basis {
+  set: SignatureSet;
+  /** For the entry-by-entry comparison of files edited in place (aligned-delta.ts). */
+  bytes: Buffer;
+}
+
 /** The previous version's signature, if it can serve as the delta basis; else undefined (stored whole). */
-async function previousSignature(ctx: CaptureContext, previous: ManifestEntry | undefined): Promise<SignatureSet | undefined> {
+async function previousSignature(ctx: CaptureContext, previous: ManifestEntry | undefined): Promise<Basis | undefined> {
   const ref = previous?.type === 'file' ? previous.signature : undefined;
   if (!ref || !previous?.recipe?.length) return undefined;
   // A signature is 12 bytes plus at most 36 per block of the version it describes:
@@ -93,15 +100,25 @@ async function previousSignature(ctx: CaptureContext, previous: ManifestEntry | 
   const stages = readPiece(ctx, ref, (why) => new LibrsyncError('BACKUP_CORRUPT', `the stored signature of '${previous.path}' (${ref.backup}) is corrupt (${why})`));
   const source = stages[0];
   try {
+    // The bytes are kept as well: no more than the stored length (a store sending more is damage).
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    const keeper = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        keptBytes += chunk.length;
+        if (keptBytes > rawLength) callback(new LibrsyncError('BACKUP_CORRUPT', `the stored signature of '${previous.path}' (${ref.backup}) is longer than recorded`));
+        else callback(null, kept.push(chunk) && chunk);
+      },
+    });
     // The last stage, fed by the others; a failure anywhere destroys them all (the last one with it).
-    const checked = (streamPipeline as unknown as (...args: unknown[]) => Readable)(...stages, () => undefined);
+    const checked = (streamPipeline as unknown as (...args: unknown[]) => Readable)(...stages, keeper, () => undefined);
     // Resolves only after the check has seen every byte and matched the digest.
     const set = await loadSignature(checked, { signal: ctx.signal, ...ctx.streamOptions } as { signal?: AbortSignal });
     if (set.blockLength !== ctx.blockSize) {
       set.close();
       return undefined;
     }
-    return set;
+    return { set, bytes: Buffer.concat(kept, keptBytes) };
   } catch (err) {
     source.destroy();
     if (ctx.signal?.aborted) throw err;
@@ -141,7 +158,7 @@ export type CaptureMode = 'direct' | 'buffered';
 /** The largest file a 'buffered' capture reads; a file grown past it since the walk is left for a direct read. */
 export const BUFFERED_MAX_BYTES = 1 << 20;
 
-async function readOnce(ctx: CaptureContext, handle: FileHandle, before: BigIntStats, basis: SignatureSet | undefined, mode: CaptureMode) {
+async function readOnce(ctx: CaptureContext, handle: FileHandle, before: BigIntStats, basis: Basis | undefined, mode: CaptureMode) {
   const size = Number(before.size);
   // Holes are recorded, not read or stored: they still feed the hash and signature as the zeros they read as.
   // Only a file allocated less than its size can have any (GNU tar's test): no thread-pool call for the others.
@@ -157,29 +174,40 @@ async function readOnce(ctx: CaptureContext, handle: FileHandle, before: BigIntS
   // Where the signature and the data are written: the sinks, or framing writers into them.
   const sigInput = pieceInput(ctx.compression, sigSink, true);
   const dataInput = pieceInput(ctx.compression, dataSink, dataHashed);
-  const sigJob = signature({ blockLength: ctx.blockSize, size, ...ctx.streamOptions });
-  const deltaJob: JobStream | undefined = basis ? delta(basis, { ...ctx.streamOptions }) : undefined;
   // Read what the size said, no more: a file that grows meanwhile is caught by the stat after.
   const input = sparse
     ? readSkippingHoles(handle, sparse, size)
     : handle.createReadStream({ start: 0, end: Math.max(0, size - 1), highWaterMark: READ_CHUNK, autoClose: false, emitClose: false });
-  const runs = [
-    (signal: AbortSignal) => pipeline(input, digest, new FanOut([sigJob, deltaJob ?? keep ?? dataInput]), { signal }),
-    (signal: AbortSignal) => pipeline(sigJob, sigInput, { signal }),
-  ];
-  if (deltaJob) runs.push((signal: AbortSignal) => pipeline(deltaJob, dataInput, { signal }));
-  if (keep) runs.push((signal: AbortSignal) => pipeline(keep, dataInput, { signal }));
+  let runs: ((signal: AbortSignal) => Promise<void>)[];
+  let copied: () => number = () => 0;
+  if (basis) {
+    // A later version: its signature and its delta from one stage that skips the rolling search where blocks stayed in place.
+    const aligned = new AlignedDelta({ blockLength: ctx.blockSize, size, basis: basis.set, basisBytes: basis.bytes, streamOptions: ctx.streamOptions });
+    copied = () => aligned.copyBytes;
+    runs = [
+      (signal: AbortSignal) => pipeline(input, digest, aligned, { signal }),
+      (signal: AbortSignal) => pipeline(aligned.signatureOutput, sigInput, { signal }),
+      (signal: AbortSignal) => pipeline(aligned.deltaOutput, dataInput, { signal }),
+    ];
+  } else {
+    const sigJob = signature({ blockLength: ctx.blockSize, size, ...ctx.streamOptions });
+    runs = [
+      (signal: AbortSignal) => pipeline(input, digest, new FanOut([sigJob, keep ?? dataInput]), { signal }),
+      (signal: AbortSignal) => pipeline(sigJob, sigInput, { signal }),
+    ];
+    if (keep) runs.push((signal: AbortSignal) => pipeline(keep, dataInput, { signal }));
+  }
   try {
     await runTogether(runs, ctx.signal);
   } finally {
     // Not `input`: destroying it would close the file handle, which the caller owns.
     for (const s of [sigInput, dataInput, sigSink, dataSink]) if (!s.destroyed) s.destroy();
   }
-  const dataSha = deltaJob || keep ? undefined : digest.sha256;
+  const dataSha = basis || keep ? undefined : digest.sha256;
   const piece = (sink: Writable, pack: PackWriter, sha?: string): Piece =>
     sink instanceof FramedPieceWriter ? sink.piece(pack, sha) : sink instanceof MemorySegment ? sink.piece(pack, sha) : placedPiece(sink as PackSegment, sha);
   // A delta that copies nothing rebuilds from an empty basis: the file no longer needs its older levels.
-  const kind: Capture['kind'] = !deltaJob ? 'raw' : deltaJob.stats!.copyBytes === 0 ? 'delta-alone' : 'delta';
+  const kind: Capture['kind'] = !basis ? 'raw' : copied() === 0 ? 'delta-alone' : 'delta';
   return { digest, kind, data: piece(dataInput, ctx.dataPack, dataSha), signature: piece(sigInput, ctx.signaturePack), extents: sparse && clipExtents(sparse, digest.bytes) };
 }
 
@@ -215,7 +243,7 @@ export async function captureFile(
     if (code === 'EACCES' || code === 'EPERM') throw new UnreadableFileError(`cannot be read (${code}): left out of this level`);
     throw err;
   }
-  let basis: SignatureSet | undefined;
+  let basis: Basis | undefined;
   let bytesRead = 0;
   try {
     let before = await handle.stat({ bigint: true });
@@ -251,7 +279,7 @@ export async function captureFile(
       before = after;
     }
   } finally {
-    basis?.close();
+    basis?.set.close();
     await handle.close().catch(() => undefined); // a failed read stream may have closed it already
   }
 }
