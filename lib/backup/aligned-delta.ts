@@ -139,8 +139,9 @@ export class AlignedDelta extends Writable {
   private readonly basisBlocks: number;
   private readonly basisHeader: Buffer;
   private comparable: boolean | undefined;
-  private gathered: Buffer[] = [];
-  private gatheredBytes = 0;
+  /** One step's bytes, gathered into a buffer reused from step to step (no garbage per step). */
+  private readonly gather: Buffer;
+  private filled = 0;
   private position = 0;
   private sawHeader = false;
   private run: ChangedRun | undefined;
@@ -153,6 +154,9 @@ export class AlignedDelta extends Writable {
     super({ highWaterMark: 1 << 20 });
     this.blockLength = options.blockLength;
     this.step = Math.max(1, Math.floor((options.stepBytes ?? STEP_BYTES) / this.blockLength)) * this.blockLength;
+    // A small file gets a small buffer; still whole blocks, so that every step but the last is block-aligned.
+    this.step = Math.min(this.step, Math.max(1, Math.ceil(options.size / this.blockLength)) * this.blockLength);
+    this.gather = Buffer.allocUnsafeSlow(this.step);
     const bytes = options.basisBytes;
     this.basisHeader = bytes.subarray(0, HEADER_BYTES);
     const strong = bytes.length >= HEADER_BYTES ? bytes.readUInt32BE(8) : 0;
@@ -162,13 +166,27 @@ export class AlignedDelta extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.gathered.push(chunk);
-    this.gatheredBytes += chunk.length;
-    if (this.gatheredBytes < this.step) {
+    const n = Math.min(chunk.length, this.step - this.filled);
+    chunk.copy(this.gather, this.filled, 0, n);
+    this.filled += n;
+    if (n === chunk.length && this.filled < this.step) {
       callback();
       return;
     }
-    this.drainSteps(false).then(() => callback(), callback);
+    this.take(chunk.subarray(n)).then(() => callback(), callback);
+  }
+
+  /** Processes the full step, then gathers `rest` (whole steps of it processed at once). */
+  private async take(rest: Buffer): Promise<void> {
+    for (;;) {
+      await this.processStep(this.gather);
+      this.filled = 0;
+      const n = Math.min(rest.length, this.step);
+      rest.copy(this.gather, 0, 0, n);
+      this.filled = n;
+      rest = rest.subarray(n);
+      if (this.filled < this.step) return;
+    }
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -184,19 +202,9 @@ export class AlignedDelta extends Writable {
     callback(error);
   }
 
-  private async drainSteps(last: boolean): Promise<void> {
-    while (this.gatheredBytes >= this.step || (last && (this.gatheredBytes > 0 || !this.sawHeader))) {
-      const all = this.gathered.length === 1 ? this.gathered[0] : Buffer.concat(this.gathered, this.gatheredBytes);
-      const take = Math.min(this.step, all.length);
-      const rest = all.subarray(take);
-      this.gathered = rest.length ? [rest] : [];
-      this.gatheredBytes = rest.length;
-      await this.processStep(all.subarray(0, take));
-    }
-  }
-
   private async finish(): Promise<void> {
-    await this.drainSteps(true);
+    if (this.filled > 0 || !this.sawHeader) await this.processStep(this.gather.subarray(0, this.filled));
+    this.filled = 0;
     await this.closeRun();
     await this.flushCopy();
     await this.deltaOutput.put(OP_END);
@@ -248,7 +256,8 @@ export class AlignedDelta extends Writable {
     await this.flushCopy();
     this.run ??= new ChangedRun(this.options.basis, this.options.streamOptions, this.deltaOutput);
     this.searchedBytes += bytes.length;
-    await this.run.write(bytes);
+    // A copy: the delta may still hold it when the gather buffer is refilled.
+    await this.run.write(Buffer.from(bytes));
   }
 
   private async closeRun(): Promise<void> {
