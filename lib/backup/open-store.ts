@@ -6,7 +6,8 @@
 // encrypted store (which needs one).
 import { LibrsyncError, paramError } from '../errors';
 import { LocalDirectoryStore } from './local-store';
-import { isS3Url, S3Store } from './s3-store';
+import { isS3Url } from './s3-store/s3-url';
+import { s3StoreClass } from './s3-store/lazy-s3-store';
 import { StoreArgument, BackupStore } from './store';
 import { BlockCacheStore } from './block-cache-store';
 import { StoreAccessOptions } from './engine-options';
@@ -14,7 +15,7 @@ import { EncryptedStore } from './encrypted-store/encrypted-store';
 import { PASSWORD_HINT, PlainStoreCheck } from './encrypted-store/plain-store-check';
 
 export function openStoreArgument(argument: StoreArgument, access: StoreAccessOptions = {}): BackupStore {
-  const store: BackupStore = typeof argument !== 'string' ? argument : isS3Url(argument) ? new S3Store(argument) : new LocalDirectoryStore(argument);
+  const store: BackupStore = typeof argument !== 'string' ? argument : isS3Url(argument) ? new (s3StoreClass())(argument) : new LocalDirectoryStore(argument);
   if (store instanceof EncryptedStore || store instanceof PlainStoreCheck) {
     if (access.password !== undefined || access.encrypt) throw paramError('the store given is already an EncryptedStore (or checked plain): give the passphrase to it, not also as an option');
     return store;

@@ -1,8 +1,9 @@
 // The options of a store in S3 (s3://BUCKET/PREFIX), taken by every backup
 // command. Credentials never come from options (they would show in `ps`
 // and shell history): the AWS credential chain provides them.
-import { isS3Url, S3Store } from '../backup/s3-store';
-import { DEFAULT_S3_CONCURRENCY } from '../backup/s3-store/s3-config';
+import { isS3Url } from '../backup/s3-store/s3-url';
+import { s3StoreClass } from '../backup/s3-store/lazy-s3-store';
+import { DEFAULT_S3_CONCURRENCY } from '../backup/s3-store/s3-defaults';
 import { StoreArgument } from '../backup/store';
 import { openStoreArgument } from '../backup/open-store';
 import { storeAccess } from './password-options';
@@ -75,5 +76,5 @@ export function plainStoreArgument(store: string, values: CommandValues): StoreA
   }
   // The SDK warns on Node < 22 about its own future releases: noise on a backup's stderr.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  return new S3Store(store, { endpoint: s3.endpoint, region: s3.region, pathStyle: s3.pathStyle, concurrency: s3.concurrency });
+  return new (s3StoreClass())(store, { endpoint: s3.endpoint, region: s3.region, pathStyle: s3.pathStyle, concurrency: s3.concurrency });
 }

@@ -6,6 +6,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { DEFAULT_S3_CONCURRENCY } from './s3-defaults';
 import { paramError } from '../../errors';
 import { contentMd5ForDeleteObjects } from './content-md5';
 
@@ -36,7 +37,7 @@ export interface S3StoreOptions {
   profile?: string;
 }
 
-export const DEFAULT_S3_CONCURRENCY = 4;
+export { DEFAULT_S3_CONCURRENCY };
 /** Parts of one multipart upload in flight: a large file's pack goes up two parts at a time. */
 export const PARTS_IN_FLIGHT = 2;
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
