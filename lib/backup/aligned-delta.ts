@@ -139,9 +139,16 @@ export class AlignedDelta extends Writable {
   private readonly basisBlocks: number;
   private readonly basisHeader: Buffer;
   private comparable: boolean | undefined;
-  /** One step's bytes, gathered into a buffer reused from step to step (no garbage per step). */
-  private readonly gather: Buffer;
+  /**
+   * Two buffers reused from step to step (no garbage per step): one step is
+   * processed (its signature hashed on the thread pool) while the next one
+   * is read into the other, so reading and hashing overlap.
+   */
+  private readonly buffers: Buffer[];
+  private gather: Buffer;
   private filled = 0;
+  /** The step in progress, if any; steps run one at a time, in order. */
+  private running: Promise<void> | undefined;
   private position = 0;
   private sawHeader = false;
   private run: ChangedRun | undefined;
@@ -156,7 +163,9 @@ export class AlignedDelta extends Writable {
     this.step = Math.max(1, Math.floor((options.stepBytes ?? STEP_BYTES) / this.blockLength)) * this.blockLength;
     // A small file gets a small buffer; still whole blocks, so that every step but the last is block-aligned.
     this.step = Math.min(this.step, Math.max(1, Math.ceil(options.size / this.blockLength)) * this.blockLength);
-    this.gather = Buffer.allocUnsafeSlow(this.step);
+    // The second buffer only once a file has more than one step.
+    this.buffers = [Buffer.allocUnsafeSlow(this.step)];
+    this.gather = this.buffers[0];
     const bytes = options.basisBytes;
     this.basisHeader = bytes.subarray(0, HEADER_BYTES);
     const strong = bytes.length >= HEADER_BYTES ? bytes.readUInt32BE(8) : 0;
@@ -176,11 +185,15 @@ export class AlignedDelta extends Writable {
     this.take(chunk.subarray(n)).then(() => callback(), callback);
   }
 
-  /** Processes the full step, then gathers `rest` (whole steps of it processed at once). */
+  /** Starts the full step once the one before has finished, then gathers `rest` into the other buffer. */
   private async take(rest: Buffer): Promise<void> {
     for (;;) {
-      await this.processStep(this.gather);
-      this.filled = 0;
+      await this.running;
+      const step = this.processStep(this.gather);
+      step.catch(() => undefined); // awaited before the next step or at the end
+      this.running = step;
+      if (this.buffers.length === 1) this.buffers.push(Buffer.allocUnsafeSlow(this.step));
+      this.gather = this.gather === this.buffers[0] ? this.buffers[1] : this.buffers[0];
       const n = Math.min(rest.length, this.step);
       rest.copy(this.gather, 0, 0, n);
       this.filled = n;
@@ -203,6 +216,7 @@ export class AlignedDelta extends Writable {
   }
 
   private async finish(): Promise<void> {
+    await this.running;
     if (this.filled > 0 || !this.sawHeader) await this.processStep(this.gather.subarray(0, this.filled));
     this.filled = 0;
     await this.closeRun();
