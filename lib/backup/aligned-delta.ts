@@ -7,7 +7,6 @@
 // pass: the stage takes the file's bytes and writes both the new signature
 // and a valid librsync delta, each on its own Readable.
 import { Readable, Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { emptyStats } from '../job';
 import { JobStream } from '../job-stream';
 import { writeCopy } from '../js/delta-encoder';
@@ -16,6 +15,7 @@ import { DELTA_MAGIC } from '../magic';
 import { delta, signature } from '../operations';
 import { SignatureSet } from '../signature-set';
 import { drained } from './stream-waits';
+import { runWhole } from './whole-output';
 
 /** Bytes per step: the signature of a step runs on every core (4 MiB stripes). */
 const STEP_BYTES = 8 << 20;
@@ -63,16 +63,6 @@ class Outlet extends Readable {
       };
     });
   }
-}
-
-/** Everything a JobStream writes, once it has ended. */
-async function runWhole(job: JobStream, input: Buffer): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  job.on('data', (c: Buffer) => chunks.push(c));
-  const done = finished(job);
-  job.end(input);
-  await done;
-  return Buffer.concat(chunks);
 }
 
 /**

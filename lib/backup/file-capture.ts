@@ -9,9 +9,11 @@ import { FileHandle, lstat, open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Extent, clipExtents, dataExtents, hasHoles } from '../data-extents';
 import { LibrsyncError } from '../errors';
-import { loadSignature, signature } from '../operations';
+import { delta, loadSignature, signature } from '../operations';
 import { SignatureSet } from '../signature-set';
 import { AlignedDelta } from './aligned-delta';
+import { runWhole } from './whole-output';
+import { createHash } from 'node:crypto';
 import { DigestStream } from './digest-stream';
 import { ExtentFilter } from './extent-filter';
 import { readSkippingHoles } from './hole-skipping-reader';
@@ -23,7 +25,7 @@ import { MemorySegment, PackSegment, PackWriter, Piece, placedPiece } from './pa
 import { BackupStore } from './store';
 import { readPiece } from './stored-piece';
 import { CompressionMode } from './compression';
-import { FramedPieceWriter, pieceInput, segmentHashes } from './framed-piece-writer';
+import { FramedPieceWriter, pieceInput, segmentHashes, wholePiece } from './framed-piece-writer';
 
 /** Reads of a file that keeps changing before it is stored as read and flagged. */
 export const CAPTURE_ATTEMPTS = 3;
@@ -158,12 +160,59 @@ export type CaptureMode = 'direct' | 'buffered';
 /** The largest file a 'buffered' capture reads; a file grown past it since the walk is left for a direct read. */
 export const BUFFERED_MAX_BYTES = 1 << 20;
 
-async function readOnce(ctx: CaptureContext, handle: FileHandle, before: BigIntStats, basis: Basis | undefined, mode: CaptureMode) {
+/** What one read of a file produced. */
+interface ReadResult {
+  digest: { bytes: number; sha256: string };
+  kind: Capture['kind'];
+  data: Piece;
+  signature: Piece;
+  extents?: Extent[];
+}
+
+/** A piece from where it was written: a framing writer, a memory segment or a pack segment. */
+function pieceOf(sink: Writable, pack: PackWriter, sha?: string): Piece {
+  return sink instanceof FramedPieceWriter ? sink.piece(pack, sha) : sink instanceof MemorySegment ? sink.piece(pack, sha) : placedPiece(sink as PackSegment, sha);
+}
+
+/**
+ * A small file (buffered, no holes) in one read call: hashed, signed and
+ * stored or diffed from that one buffer, one librsync job each, with no
+ * stream per file. Many small files cost their system calls, not plumbing.
+ */
+async function readSmall(ctx: CaptureContext, handle: FileHandle, size: number, basis: Basis | undefined): Promise<ReadResult> {
+  ctx.signal?.throwIfAborted();
+  const buffer = Buffer.allocUnsafe(size);
+  let n = 0;
+  // What the size said, no more: a file that grows or shrinks meanwhile is caught by the stat after.
+  while (n < size) {
+    const { bytesRead } = await handle.read(buffer, n, size - n, n);
+    if (bytesRead === 0) break;
+    n += bytesRead;
+  }
+  const bytes = buffer.subarray(0, n);
+  ctx.onBytes(n);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  // One stripe at most: the serial jobs, without a parallel job's set-up.
+  const options = { ...ctx.streamOptions, concurrency: 1 };
+  let kind: Capture['kind'] = 'raw';
+  let payload: Buffer = bytes;
+  if (basis) {
+    const job = delta(basis.set, options);
+    payload = await runWhole(job, bytes);
+    kind = job.stats!.copyBytes === 0 ? 'delta-alone' : 'delta';
+  }
+  const sig = await runWhole(signature({ ...options, blockLength: ctx.blockSize, size }), bytes);
+  const [data, sigPiece] = await Promise.all([wholePiece(ctx.compression, payload, ctx.dataPack, basis ? undefined : sha256), wholePiece(ctx.compression, sig, ctx.signaturePack)]);
+  return { digest: { bytes: n, sha256 }, kind, data, signature: sigPiece };
+}
+
+async function readOnce(ctx: CaptureContext, handle: FileHandle, before: BigIntStats, basis: Basis | undefined, mode: CaptureMode): Promise<ReadResult> {
   const size = Number(before.size);
   // Holes are recorded, not read or stored: they still feed the hash and signature as the zeros they read as.
   // Only a file allocated less than its size can have any (GNU tar's test): no thread-pool call for the others.
   const extents = before.blocks * 512n < before.size ? await dataExtents(handle.fd, size) : undefined;
   const sparse = extents && hasHoles(extents, size) ? extents : undefined;
+  if (mode === 'buffered' && !sparse) return readSmall(ctx, handle, size, basis);
   const keep = sparse && !basis ? new ExtentFilter(sparse) : undefined;
   const digest = new DigestStream(undefined, ctx.onBytes);
   const direct = mode === 'direct';
@@ -204,11 +253,9 @@ async function readOnce(ctx: CaptureContext, handle: FileHandle, before: BigIntS
     for (const s of [sigInput, dataInput, sigSink, dataSink]) if (!s.destroyed) s.destroy();
   }
   const dataSha = basis || keep ? undefined : digest.sha256;
-  const piece = (sink: Writable, pack: PackWriter, sha?: string): Piece =>
-    sink instanceof FramedPieceWriter ? sink.piece(pack, sha) : sink instanceof MemorySegment ? sink.piece(pack, sha) : placedPiece(sink as PackSegment, sha);
   // A delta that copies nothing rebuilds from an empty basis: the file no longer needs its older levels.
   const kind: Capture['kind'] = !basis ? 'raw' : copied() === 0 ? 'delta-alone' : 'delta';
-  return { digest, kind, data: piece(dataInput, ctx.dataPack, dataSha), signature: piece(sigInput, ctx.signaturePack), extents: sparse && clipExtents(sparse, digest.bytes) };
+  return { digest, kind, data: pieceOf(dataInput, ctx.dataPack, dataSha), signature: pieceOf(sigInput, ctx.signaturePack), extents: sparse && clipExtents(sparse, digest.bytes) };
 }
 
 /** The recipe of a captured file, once its data has a place: the previous recipe plus a delta, or a fresh start. */

@@ -10,6 +10,8 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CompressionMode, compressionModeOf } from './compression';
 import { FrameEncoder } from './compression/frame-encoder';
+import { encodeFrameParts } from './compression/encode-frame';
+import { FRAME_RAW_MAX } from './compression/frame-format';
 import { MemorySegment, PackSegment, PackWriter, Piece, placedPiece } from './pack-writer';
 import { drained } from './stream-waits';
 
@@ -59,6 +61,25 @@ export class FramedPieceWriter extends Writable {
     const stored = this.sink instanceof MemorySegment ? this.sink.piece(pack, digest) : placedPiece(this.sink, digest);
     return { place: async () => ({ ...(await stored.place()), rawLength }) };
   }
+}
+
+/**
+ * A piece whose raw bytes are all in memory (a small file's data, delta or
+ * signature): framed in one go, with no stream per piece. The same bytes
+ * and ref as a FramedPieceWriter into a MemorySegment would give.
+ */
+export async function wholePiece(mode: CompressionMode | undefined, raw: Buffer, pack: PackWriter, sha256?: string): Promise<Piece> {
+  const segment = new MemorySegment();
+  const chosen = compressionModeOf(mode);
+  if (chosen === 'off') {
+    segment.append(raw);
+    return segment.piece(pack, sha256);
+  }
+  for (let at = 0; at < raw.length; at += FRAME_RAW_MAX) {
+    for (const part of await encodeFrameParts(raw.subarray(at, at + FRAME_RAW_MAX), chosen)) segment.append(part);
+  }
+  const stored = segment.piece(pack, sha256 ?? createHash('sha256').update(raw).digest('hex'));
+  return { place: async () => ({ ...(await stored.place()), rawLength: raw.length }) };
 }
 
 /**

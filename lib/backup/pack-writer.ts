@@ -207,9 +207,14 @@ export class MemorySegment extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.append(chunk);
+    callback();
+  }
+
+  /** Adds bytes at once, without a stream's round trip (a piece produced whole). */
+  append(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.length += chunk.length;
-    callback();
   }
 
   /** The piece this becomes in `pack`; `sha256` when known already (else hashed on the way). */
