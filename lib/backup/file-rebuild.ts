@@ -104,6 +104,7 @@ async function rebuild(ctx: RebuildContext, entry: ManifestEntry, sink: RebuildS
     try {
       await rebuildComposed(ctx, entry, sink, scratchBase);
     } catch (err) {
+      // Thrown while composing, before a byte went to the sink: starting over is safe (cat too).
       if (!(err instanceof ChainTooFragmented)) throw err;
       await rebuildStepwise(ctx, entry, sink, scratchBase);
     }
