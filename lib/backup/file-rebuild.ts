@@ -1,12 +1,13 @@
-// Rebuilds one file from its recipe, in stream: the first step's bytes (or
-// an empty basis) become a temporary basis, each delta is streamed from the
-// store through patch(basis) into the next temporary file, and the last
-// step goes through a whole-file SHA-256 check into an AtomicFileWriter,
-// so the file appears at its path only complete and verified. Every stored
-// piece is checked against its own digest on the way: damage is reported
-// naming the file and the level that holds the damaged piece. Every patch
-// is capped at the size its step records: a crafted delta cannot fill the
-// disk with an intermediate version.
+// Rebuilds one file from its recipe, in stream, into an AtomicFileWriter
+// (or a stream, for cat) behind a whole-file SHA-256 check, so the file
+// appears at its path only complete and verified. A chain of deltas is
+// composed into one list of runs (delta-chain.ts) and rebuilt in one pass
+// over the level-0 piece, whatever its length; a chain too fragmented to
+// compose is rebuilt level by level through scratch files as patch bases.
+// Every stored piece is checked against its own digest on the way: damage
+// is reported naming the file and the level that holds the damaged piece.
+// Every version is capped at the size its step records: a crafted delta
+// cannot fill the disk or the memory with an intermediate version.
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,6 +23,9 @@ import { ManifestEntry, RecipeStep } from './manifest';
 import { BackupStore } from './store';
 import { parseBackupId } from './store-keys';
 import { readPiece } from './stored-piece';
+import { ChainTooFragmented, RunList, composeLevel } from './delta-chain';
+import { ComposedBase, composedBytes } from './composed-version';
+import { LiteralStore } from './literal-store';
 
 export interface RebuildContext {
   store: BackupStore;
@@ -88,34 +92,117 @@ async function rebuild(ctx: RebuildContext, entry: ManifestEntry, sink: RebuildS
   const recipe = entry.recipe ?? [];
   // Unique per file: several files are rebuilt at once.
   const scratchBase = join(ctx.scratch, randomBytes(8).toString('hex'));
-  let basis: string | undefined;
   try {
     if (recipe.length === 0) {
       await writeFinal(ctx, entry, [Readable.from([])], sink, recipe[0]);
       return;
     }
-    for (let i = 0; i < recipe.length; i++) {
-      const step = recipe[i];
-      const stages: (Readable | Writable)[] = readChecked(ctx, entry, step);
-      const last = i === recipe.length - 1;
-      const size = last ? entry.size! : step.size;
-      if (step.extents) stages.push(expandExtents(step.extents, step.size, (why) => damaged(entry, step, why)));
-      if (step.kind === 'delta') stages.push(patch(basis ?? EMPTY, { ...ctx.streamOptions, maxOutput: size }) as unknown as Readable);
-      if (last) {
-        await writeFinal(ctx, entry, stages, sink, step);
-      } else {
-        const next = `${scratchBase}-${i % 2}`;
-        const counted = new DigestStream({ length: size, mismatch: () => damaged(entry, step, `it rebuilds a version of another size than ${size} bytes`) });
-        try {
-          await pipeAll([...stages, counted, new ScratchFileWriter(next)], ctx.signal);
-        } catch (err) {
-          throw blame(err, entry, step);
-        }
-        basis = next;
-      }
+    if (recipe.length === 1) {
+      await writeFinal(ctx, entry, stepStages(ctx, entry, recipe[0], EMPTY, entry.size!), sink, recipe[0]);
+      return;
+    }
+    try {
+      await rebuildComposed(ctx, entry, sink, scratchBase);
+    } catch (err) {
+      // Thrown while composing, before a byte went to the sink: starting over is safe (cat too).
+      if (!(err instanceof ChainTooFragmented)) throw err;
+      await rebuildStepwise(ctx, entry, sink, scratchBase);
     }
   } finally {
     await Promise.all([0, 1].map((n) => rm(`${scratchBase}-${n}`, { force: true })));
+  }
+}
+
+/** The stages that yield the version `step` rebuilds (at most `size` bytes), from the previous version at `basis`. */
+function stepStages(ctx: RebuildContext, entry: ManifestEntry, step: RecipeStep, basis: string | Buffer, size: number): (Readable | Writable)[] {
+  const stages: (Readable | Writable)[] = readChecked(ctx, entry, step);
+  if (step.extents) stages.push(expandExtents(step.extents, step.size, (why) => damaged(entry, step, why)));
+  if (step.kind === 'delta') stages.push(patch(basis, { ...ctx.streamOptions, maxOutput: size }) as unknown as Readable);
+  return stages;
+}
+
+/** Writes an intermediate version to the scratch file `path`, checking its size. */
+async function writeScratch(ctx: RebuildContext, entry: ManifestEntry, step: RecipeStep, stages: (Readable | Writable)[], path: string): Promise<void> {
+  const counted = new DigestStream({ length: step.size, mismatch: () => damaged(entry, step, `it rebuilds a version of another size than ${step.size} bytes`) });
+  try {
+    await pipeAll([...stages, counted, new ScratchFileWriter(path)], ctx.signal);
+  } catch (err) {
+    throw blame(err, entry, step);
+  }
+}
+
+/**
+ * Level after level, each version a scratch file that is the next one's
+ * basis: for chains too fragmented to compose (delta-chain.ts).
+ */
+async function rebuildStepwise(ctx: RebuildContext, entry: ManifestEntry, sink: RebuildSink, scratchBase: string): Promise<void> {
+  const recipe = entry.recipe!;
+  let basis: string | Buffer = EMPTY;
+  for (let i = 0; i < recipe.length - 1; i++) {
+    const next = `${scratchBase}-${i % 2}`;
+    await writeScratch(ctx, entry, recipe[i], stepStages(ctx, entry, recipe[i], basis, recipe[i].size), next);
+    basis = next;
+  }
+  const last = recipe[recipe.length - 1];
+  await writeFinal(ctx, entry, stepStages(ctx, entry, last, basis, entry.size!), sink, last);
+}
+
+/**
+ * The chain's deltas composed into one list of runs (delta-chain.ts), then
+ * one pass: the level-0 piece streamed once in order when the runs use it
+ * in order (in-place edits, inserts, appends, truncation), else one
+ * checked scratch copy of it read at the runs' positions. A chain that
+ * starts with a delta against nothing has no base.
+ */
+async function rebuildComposed(ctx: RebuildContext, entry: ManifestEntry, sink: RebuildSink, scratchBase: string): Promise<void> {
+  const recipe = entry.recipe!;
+  const first = recipe[0];
+  const fromBase = first.kind === 'raw';
+  const deltas = fromBase ? recipe.slice(1) : recipe;
+  const literals = new LiteralStore(`${scratchBase}-literals`);
+  try {
+    let runs = fromBase ? RunList.base(first.size) : new RunList();
+    for (let i = 0; i < deltas.length; i++) {
+      const step = deltas[i];
+      const last = i === deltas.length - 1;
+      const size = last ? entry.size! : step.size;
+      const bytes = checkedBytes(readChecked(ctx, entry, step), (err) => blame(err, entry, step), ctx.signal);
+      runs = await composeLevel(runs, bytes, size, literals, (why) => damaged(entry, step, why));
+      if (!last && runs.size !== size) throw damaged(entry, step, `it rebuilds a version of another size than ${size} bytes`);
+    }
+    let base: ComposedBase;
+    if (fromBase && runs.usesBase()) {
+      const stages = stepStages(ctx, entry, first, EMPTY, first.size);
+      if (runs.readsBaseInOrder()) {
+        base = { stream: checkedBytes(stages, (err) => blame(err, entry, first), ctx.signal), size: first.size, damaged: (why) => damaged(entry, first, why) };
+      } else {
+        const path = `${scratchBase}-0`;
+        await writeScratch(ctx, entry, first, stages, path);
+        base = { path };
+      }
+    }
+    await writeFinal(ctx, entry, [Readable.from(composedBytes(runs, literals, base), { objectMode: false })], sink, recipe[recipe.length - 1]);
+  } finally {
+    await literals.close();
+  }
+}
+
+/**
+ * The bytes out of the last of `stages` (run as a pipeline of their own),
+ * any failure among them passed through `blameIt`: the composed pass has
+ * several pieces in flight, and each one's damage names its own level.
+ */
+async function* checkedBytes(stages: (Readable | Writable)[], blameIt: (err: unknown) => unknown, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  const tail = stages[stages.length - 1] as Readable;
+  const run = pipeAll(stages, signal);
+  run.catch(() => undefined); // its failure is the tail's, seen below
+  try {
+    for await (const chunk of tail) yield chunk as Buffer;
+    await run;
+  } catch (err) {
+    throw blameIt(err);
+  } finally {
+    if (!tail.destroyed) tail.destroy();
   }
 }
 
