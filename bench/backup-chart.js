@@ -80,7 +80,7 @@ function backupChartSvg(result) {
       out.push(
         `<rect x="${bx + 1}" y="${y(v)}" width="${BAR - 2}" height="${y(0) - y(v)}" fill="${COLORS[tool.id] ?? '#969696'}"><title>${escape(`${tool.title}, ${PART_TITLES[group.part]} ${group.step}: ${row.wallS.toFixed(2)} s, ${v.toFixed(2)}x the fastest`)}</title></rect>`,
       );
-      out.push(`<text x="${bx + BAR / 2}" y="${y(v) - 3}" font-size="8" text-anchor="middle" fill="#222">${v > AXIS_MAX ? `${v.toFixed(0)}x` : v.toFixed(2)}</text>`);
+      out.push(`<text x="${bx + BAR / 2}" y="${y(v) - 3}" font-size="8" text-anchor="middle" fill="#222">${v > AXIS_MAX ? `${v.toFixed(1)}x` : v.toFixed(2)}</text>`);
     }
     out.push(`<text x="${x + (tools.length * BAR) / 2}" y="${TOP + PLOT_HEIGHT + 16}" font-size="11" text-anchor="middle" fill="#222">${escape(group.title)}</text>`);
     x += groupWidth;
