@@ -196,7 +196,9 @@ function treeEntries(root) {
       const p = join(dir, name);
       const r = rel ? `${rel}/${name}` : name;
       const s = fs.lstatSync(p);
-      const entry = { path: r, type: s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other', mode: s.mode & 0o7777, mtimeS: Math.floor(s.mtimeMs / 1000), size: s.size };
+      const type = s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other';
+      // a directory's st_size depends on how its entries were created, not on what it holds
+      const entry = { path: r, type, mode: s.mode & 0o7777, mtimeS: Math.floor(s.mtimeMs / 1000), size: type === 'dir' ? 0 : s.size };
       if (s.isFile()) {
         const hash = createHash('sha256');
         const fd = fs.openSync(p, 'r');
