@@ -59,4 +59,4 @@ function speedMarkdown(result) {
   return out.join('\n') + '\n';
 }
 
-module.exports = { speedMarkdown, speedTable, sizeTitle };
+module.exports = { speedMarkdown, speedTable, sizeTitle, fixed };

@@ -120,6 +120,133 @@ function rewriteSmallFiles(files) {
   return { bytes, files: count };
 }
 
+/**
+ * Issue 13's tree: two images of a quarter of mode.size MiB each (256 MiB at
+ * the default 1 GiB) and the other half in about 522 files of up to 2 MiB
+ * (sizes in pairs around their mean, so the total is exact), in 16
+ * directories. Returns its files ({ path, size, image }).
+ */
+function generateBackupTree(src, sizeMiB) {
+  const total = sizeMiB * 2 ** 20;
+  const imageSize = Math.floor(total / 4 / 4096) * 4096;
+  const files = [];
+  fs.mkdirSync(join(src, 'images'), { recursive: true });
+  for (const name of ['disk0.img', 'disk1.img']) files.push({ path: join(src, 'images', name), size: imageSize, image: true });
+  const rest = total - 2 * imageSize;
+  const count = Math.max(22, Math.round((522 * sizeMiB) / 1024));
+  const mean = Math.floor(rest / count);
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    const dir = join(src, `dir${i % 16}`);
+    if (i < 16) fs.mkdirSync(dir, { recursive: true });
+    const spread = Math.floor(((i >> 1) * 7919 * 4099) % Math.max(1, mean - 1));
+    const size = i === count - 1 ? rest - bytes : mean + (i % 2 === 0 ? spread : -spread);
+    files.push({ path: join(dir, `file${i}.bin`), size, image: false });
+    bytes += size;
+  }
+  for (const f of files) writeRandomFile(f.path, f.size);
+  return files;
+}
+
+/** Overwrites `count` 4 KiB-aligned blocks of 4 KiB in place, spread over the file, shifted by `seed`. */
+function overwriteBlocks(path, size, count, seed) {
+  const fd = fs.openSync(path, 'r+');
+  const blocks = Math.floor(size / 4096);
+  const block = Buffer.alloc(4096);
+  for (let k = 0; k < count; k++) {
+    const index = Math.floor(((k + 0.5) * blocks) / count + seed * 7919) % blocks;
+    fs.writeSync(fd, randomFillSync(block), 0, Math.min(4096, size), index * 4096);
+  }
+  fs.closeSync(fd);
+  return count * Math.min(4096, size);
+}
+
+/**
+ * Issue 13's change between level 0 and level 1: 40 writes of 4 KiB in
+ * place in the two images (20 each), a 100-byte insert at the start of one
+ * file and 5000-byte inserts in the middle of 20 others. Returns
+ * { bytes, files } as changeTree does.
+ */
+function changeBackupTree(files) {
+  let bytes = 0;
+  const images = files.filter((f) => f.image);
+  for (const f of images) bytes += overwriteBlocks(f.path, f.size, 20, 0);
+  const others = files.filter((f) => !f.image);
+  insertInto(others[0].path, 0, randomFillSync(Buffer.alloc(100)));
+  others[0].size += 100;
+  bytes += 100;
+  for (let i = 1; i <= 20; i++) {
+    const f = others[Math.floor((i * others.length) / 21)];
+    insertInto(f.path, Math.floor(f.size / 2), randomFillSync(Buffer.alloc(5000)));
+    f.size += 5000;
+    bytes += 5000;
+  }
+  return { bytes, files: images.length + 21 };
+}
+
+/**
+ * Every entry under root, in name order, as { path, type, mode, mtimeS,
+ * size, sha256 }: what a restore is checked against.
+ */
+function treeEntries(root) {
+  const entries = [];
+  const chunk = Buffer.allocUnsafe(8 << 20);
+  const visit = (dir, rel) => {
+    for (const name of fs.readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const s = fs.lstatSync(p);
+      const type = s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other';
+      // a directory's st_size depends on how its entries were created, not on what it holds
+      const entry = { path: r, type, mode: s.mode & 0o7777, mtimeS: Math.floor(s.mtimeMs / 1000), size: type === 'dir' ? 0 : s.size };
+      if (s.isFile()) {
+        const hash = createHash('sha256');
+        const fd = fs.openSync(p, 'r');
+        for (let n; (n = fs.readSync(fd, chunk)) > 0; ) hash.update(chunk.subarray(0, n));
+        fs.closeSync(fd);
+        entry.sha256 = hash.digest('hex');
+      }
+      entries.push(entry);
+      if (s.isDirectory()) visit(p, r);
+    }
+  };
+  visit(root, '');
+  return entries;
+}
+
+/**
+ * A restore checked against the source's entries: `identical` when the same
+ * paths hold the same bytes (names, types, sizes, SHA-256 of every file),
+ * `modes` when every permission matches too, `mtimes` when every file's
+ * mtime matches to the second (directories' are not compared: tools differ
+ * in when they set them). `first` names the first difference.
+ */
+function compareTrees(expected, actual) {
+  const byPath = new Map(actual.map((e) => [e.path, e]));
+  const result = { identical: expected.length === actual.length, modes: true, mtimes: true, first: undefined };
+  const note = (what) => {
+    result.first ??= what;
+  };
+  if (!result.identical) note(`${expected.length} entries expected, ${actual.length} restored`);
+  for (const e of expected) {
+    const a = byPath.get(e.path);
+    if (!a || a.type !== e.type || a.size !== e.size || a.sha256 !== e.sha256) {
+      result.identical = false;
+      note(a ? `${e.path} differs` : `${e.path} missing`);
+      continue;
+    }
+    if (a.mode !== e.mode) {
+      result.modes = false;
+      note(`${e.path} mode ${a.mode.toString(8)}, expected ${e.mode.toString(8)}`);
+    }
+    if (e.type === 'file' && a.mtimeS !== e.mtimeS) {
+      result.mtimes = false;
+      note(`${e.path} mtime ${a.mtimeS}, expected ${e.mtimeS}`);
+    }
+  }
+  return result;
+}
+
 /** SHA-256 over names, modes, mtimes (ms) and contents, in name order. */
 function treeDigest(root) {
   const hash = createHash('sha256');
@@ -141,4 +268,16 @@ function treeDigest(root) {
   return hash.digest('hex');
 }
 
-module.exports = { writeRandomFile, generate, insertInto, changeTree, rewriteSmallFiles, treeDigest };
+module.exports = {
+  writeRandomFile,
+  generate,
+  generateBackupTree,
+  insertInto,
+  changeTree,
+  changeBackupTree,
+  overwriteBlocks,
+  rewriteSmallFiles,
+  treeDigest,
+  treeEntries,
+  compareTrees,
+};
