@@ -3,7 +3,8 @@
 // rules that make it restorable (EntryRules), before anything is written.
 // Then it is read again entry by entry (the rules checked again): every
 // file, symlink and FIFO is built in the scratch directory, given its
-// metadata and renamed into place; a directory gets its metadata once its
+// metadata, (a file) made durable with a batch of others (SyncBatch) and
+// renamed into place; a directory gets its metadata once its
 // subtree is written (memory holds only the directories on the current
 // path). --path restores read only the pieces those files need.
 import { execFile } from 'node:child_process';
