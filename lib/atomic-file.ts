@@ -18,8 +18,8 @@ export interface AtomicFileOptions {
   mode?: number;
   /** Where the temporary file goes (default: beside the target); it must be on the target's file system. */
   tempPath?: string;
-  /** Runs on the complete, fsync'ed temporary file just before it is renamed into place (to set its metadata); with syncBatch, before the flush. */
-  beforeRename?: (tempPath: string) => Promise<void>;
+  /** Runs on the complete, fsync'ed temporary file just before it is renamed into place (to set its metadata); with syncBatch, before the flush, given the file's own open handle. */
+  beforeRename?: (tempPath: string, handle?: FileHandle) => Promise<void>;
   /**
    * Made durable with a batch of other files instead of on its own: the
    * metadata is set while the file is still open, then it waits for the
@@ -34,7 +34,7 @@ export class AtomicFileWriter extends Writable {
   private readonly tempPath: string;
   private readonly overwrite: boolean;
   private readonly mode: number;
-  private readonly beforeRename: ((tempPath: string) => Promise<void>) | undefined;
+  private readonly beforeRename: AtomicFileOptions['beforeRename'];
   private readonly syncBatch: AtomicFileOptions['syncBatch'];
   protected handle: FileHandle | undefined;
   private committing: Promise<void> | undefined;
@@ -131,7 +131,7 @@ export class AtomicFileWriter extends Writable {
     const handle = this.handle!;
     await this.completeContent(handle);
     if (this.syncBatch) {
-      await this.beforeRename?.(this.tempPath);
+      await this.beforeRename?.(this.tempPath, handle);
       await this.syncBatch.batch.sync(handle, this.syncBatch.device);
       this.handle = undefined;
       await handle.close();

@@ -374,7 +374,7 @@ async function restoreLocked(store: BackupStore, target: string, options: Restor
         return undefined;
       }
       await place(destination, device, (temp) =>
-        rebuildFile(context, entry, destination, { tempPath: temp, beforeRename: (t) => applyMetadata(t, entry, warn), syncBatch: { batch: syncBatch, device } }),
+        rebuildFile(context, entry, destination, { tempPath: temp, beforeRename: (t, own) => applyMetadata(t, entry, warn, own), syncBatch: { batch: syncBatch, device } }),
       );
       result.files++;
       return destination;
