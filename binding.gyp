@@ -10,6 +10,7 @@
         "native/job.cc",
         "native/result_codes.cc",
         "native/signature_set.cc",
+        "native/sync_fs.cc",
         "native/trace_capture.cc",
         "native/xattrs.cc"
       ],

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { FileHandle, link, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
+import { SyncBatch } from './sync-batch';
 
 export interface AtomicFileOptions {
   /** Replace an existing target (default true). When false an existing target fails with EEXIST. */
@@ -17,8 +18,15 @@ export interface AtomicFileOptions {
   mode?: number;
   /** Where the temporary file goes (default: beside the target); it must be on the target's file system. */
   tempPath?: string;
-  /** Runs on the complete, fsync'ed temporary file just before it is renamed into place (to set its metadata). */
-  beforeRename?: (tempPath: string) => Promise<void>;
+  /** Runs on the complete, fsync'ed temporary file just before it is renamed into place (to set its metadata); with syncBatch, before the flush, given the file's own open handle. */
+  beforeRename?: (tempPath: string, handle?: FileHandle) => Promise<void>;
+  /**
+   * Made durable with a batch of other files instead of on its own: the
+   * metadata is set while the file is still open, then it waits for the
+   * batch's flush, and only then is it renamed. `device` is the file
+   * system of the temporary file.
+   */
+  syncBatch?: { batch: SyncBatch; device: number };
 }
 
 export class AtomicFileWriter extends Writable {
@@ -26,7 +34,8 @@ export class AtomicFileWriter extends Writable {
   private readonly tempPath: string;
   private readonly overwrite: boolean;
   private readonly mode: number;
-  private readonly beforeRename: ((tempPath: string) => Promise<void>) | undefined;
+  private readonly beforeRename: AtomicFileOptions['beforeRename'];
+  private readonly syncBatch: AtomicFileOptions['syncBatch'];
   protected handle: FileHandle | undefined;
   private committing: Promise<void> | undefined;
   private renamed = false;
@@ -38,6 +47,7 @@ export class AtomicFileWriter extends Writable {
     this.overwrite = options.overwrite ?? true;
     this.mode = options.mode ?? 0o666;
     this.beforeRename = options.beforeRename;
+    this.syncBatch = options.syncBatch;
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
@@ -120,10 +130,17 @@ export class AtomicFileWriter extends Writable {
   private async commit(): Promise<void> {
     const handle = this.handle!;
     await this.completeContent(handle);
-    await handle.sync();
-    this.handle = undefined;
-    await handle.close();
-    await this.beforeRename?.(this.tempPath);
+    if (this.syncBatch) {
+      await this.beforeRename?.(this.tempPath, handle);
+      await this.syncBatch.batch.sync(handle, this.syncBatch.device);
+      this.handle = undefined;
+      await handle.close();
+    } else {
+      await handle.sync();
+      this.handle = undefined;
+      await handle.close();
+      await this.beforeRename?.(this.tempPath);
+    }
     // The last moment to back out: destroyed meanwhile, the target is not touched.
     if (this.destroyed) return;
     if (this.overwrite) {

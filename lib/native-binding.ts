@@ -32,6 +32,8 @@ export interface NativeBinding {
   dataExtents(fd: number, size: number, maxExtents: number, callback: (err: NodeJS.ErrnoException | null, extents: Float64Array) => void): void;
   /** utimensat: a path's atime and mtime set to `mtimeNs` exactly. */
   setFileTimes(path: string, mtimeNs: bigint, noFollow: boolean, callback: (err: Error | null) => void): void;
+  /** syncfs(2): every file written so far on the file system holding `fd` made durable (sync() off Linux). */
+  syncFileSystem(fd: number, callback: (err: NodeJS.ErrnoException | null) => void): void;
   /** Extended attributes of a path (never followed) or a descriptor; see lib/xattrs.ts. */
   xattrList(target: string | number, callback: (err: NodeJS.ErrnoException | null, names: Buffer[]) => void): void;
   xattrGet(target: string | number, name: string | Uint8Array, callback: (err: NodeJS.ErrnoException | null, value: Buffer) => void): void;

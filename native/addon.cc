@@ -10,6 +10,7 @@
 #include "job.h"
 #include "limits.h"
 #include "signature_set.h"
+#include "sync_fs.h"
 #include "trace_capture.h"
 #include "xattrs.h"
 
@@ -34,6 +35,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("maxBlockLength", Napi::Number::New(env, kMaxBlockLength));
   exports.Set("dataExtents", Napi::Function::New(env, DataExtents, "dataExtents"));
   exports.Set("setFileTimes", Napi::Function::New(env, SetFileTimes, "setFileTimes"));
+  exports.Set("syncFileSystem", Napi::Function::New(env, SyncFileSystem, "syncFileSystem"));
   exports.Set("xattrList", Napi::Function::New(env, XattrList, "xattrList"));
   exports.Set("xattrGet", Napi::Function::New(env, XattrGet, "xattrGet"));
   exports.Set("xattrSet", Napi::Function::New(env, XattrSet, "xattrSet"));

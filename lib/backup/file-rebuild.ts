@@ -70,7 +70,7 @@ function blame(err: unknown, entry: ManifestEntry, step: RecipeStep): unknown {
 }
 
 /** Where the final version is written before its rename into place, and what happens to it just before. */
-export type Placement = Pick<AtomicFileOptions, 'tempPath' | 'beforeRename'>;
+export type Placement = Pick<AtomicFileOptions, 'tempPath' | 'beforeRename' | 'syncBatch'>;
 
 /** Where a rebuilt file goes: a file put in place atomically, or a stream (cat), whose last bytes are followed by the hash check. */
 export type RebuildSink = { destination: string; placement?: Placement } | { output: Writable };

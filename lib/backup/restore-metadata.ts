@@ -41,8 +41,16 @@ async function setOwner(chown: () => Promise<void>, entry: ManifestEntry, warn: 
   }
 }
 
-export async function applyMetadata(path: string, entry: ManifestEntry, warn: (message: string) => void): Promise<void> {
-  if (entry.type === 'symlink') {
+/**
+ * `own`: the file's handle, open since restore created it (no one else can
+ * have replaced it): used as it is, no second open.
+ */
+export async function applyMetadata(path: string, entry: ManifestEntry, warn: (message: string) => void, own?: FileHandle): Promise<void> {
+  if (own) {
+    await setOwner(() => own.chown(entry.uid!, entry.gid!), entry, warn);
+    await own.chmod(entry.mode!);
+    await restoreXattrs(own.fd, entry, warn);
+  } else if (entry.type === 'symlink') {
     await setOwner(() => lchown(path, entry.uid!, entry.gid!), entry, warn);
     await restoreXattrs(path, entry, warn);
   } else {

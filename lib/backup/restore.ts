@@ -3,7 +3,8 @@
 // rules that make it restorable (EntryRules), before anything is written.
 // Then it is read again entry by entry (the rules checked again): every
 // file, symlink and FIFO is built in the scratch directory, given its
-// metadata and renamed into place; a directory gets its metadata once its
+// metadata, (a file) made durable with a batch of others (SyncBatch) and
+// renamed into place; a directory gets its metadata once its
 // subtree is written (memory holds only the directories on the current
 // path). --path restores read only the pieces those files need.
 import { execFile } from 'node:child_process';
@@ -27,6 +28,7 @@ import { BackupStore, StoreArgument } from './store';
 import { manifestKey } from './store-keys';
 import { parseTime } from './time-spec';
 import { whileLocked } from './lock-signal';
+import { SYNC_BATCH_FILES, SyncBatch, syncFileSystemOf } from '../sync-batch';
 
 export interface RestoreOptions extends EngineOptions {
   name?: string;
@@ -80,6 +82,19 @@ function stoppedAt(err: LibrsyncError, result: RestoreResult): LibrsyncError {
 
 /** Files rebuilt at once (their directories exist first; a hard link waits for its first path). */
 export const FILES_IN_FLIGHT = 8;
+/**
+ * Small files (and symlinks, FIFOs, hard links) placed at once, besides
+ * those: enough to fill a durability batch while the previous one is
+ * flushed. Each holds little memory (one piece read, no intermediate version).
+ */
+export const SMALL_LEAVES_IN_FLIGHT = 2 * SYNC_BATCH_FILES;
+/** A file up to this size, rebuilt from one piece, is a small one. */
+export const SMALL_LEAF_BYTES = 64 * 1024;
+
+/** Whether a leaf is placed in the window of small ones. */
+function isSmallLeaf(entry: ManifestEntry): boolean {
+  return entry.type !== 'file' || (entry.size! <= SMALL_LEAF_BYTES && (entry.recipe?.length ?? 0) <= 1);
+}
 
 function normalizeSelection(paths: readonly string[] | undefined): string[] | undefined {
   if (!paths || paths.length === 0) return undefined;
@@ -129,6 +144,17 @@ async function clearWay(path: string, forDirectory: boolean): Promise<boolean> {
   return false;
 }
 
+/** mkdir, false when something is in the way already (EEXIST). */
+async function madeDirectory(path: string): Promise<boolean> {
+  try {
+    await mkdir(path, { mode: 0o700 });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
 /** The rules of a restorable manifest for `backup`, with its bases. */
 function rulesFor(key: string, backup: BackupInfo, bases: BackupInfo[]): EntryRules {
   return new EntryRules(key, backup, new Map(bases.map((b) => [b.id, b])));
@@ -159,7 +185,9 @@ async function restoreLocked(store: BackupStore, target: string, options: Restor
   const key = manifestKey(name, chain.chain, backup.id);
 
   const destinationRoot = resolve(target);
-  if (!(await isEmptyOrMissing(destinationRoot)) && !options.overwrite) {
+  // Into an empty TARGET nothing stands in a restored path's way (but what someone else puts there meanwhile).
+  const fresh = await isEmptyOrMissing(destinationRoot);
+  if (!fresh && !options.overwrite) {
     throw new LibrsyncError('TARGET_NOT_EMPTY', `${target} is not empty: restore into an empty directory or use --overwrite`);
   }
 
@@ -216,6 +244,11 @@ async function restoreLocked(store: BackupStore, target: string, options: Restor
   /** Where hard-linked files went (once rebuilt there), for their other links, and how many of those are still to come. */
   const linkTargets = new Map<string, { where: Promise<string | undefined>; pending: number; sha256?: string }>();
   const leaves = new TaskWindow(FILES_IN_FLIGHT);
+  const smallLeaves = new TaskWindow(SMALL_LEAVES_IN_FLIGHT);
+  const windowOf = (entry: ManifestEntry): TaskWindow => (isSmallLeaf(entry) ? smallLeaves : leaves);
+  const settledSoFar = (): Promise<unknown> => Promise.all([leaves.settledSoFar(), smallLeaves.settledSoFar()]);
+  /** Every rebuilt file is made durable with a batch of others before its rename. */
+  const syncBatch = new SyncBatch();
   type RestoredDirectory = { relative: string; destination: string; entry: ManifestEntry; device: number };
   /** Restored directories on the current path, outermost first: each gets its metadata when it closes. */
   const openRestored: RestoredDirectory[] = [];
@@ -228,8 +261,8 @@ async function restoreLocked(store: BackupStore, target: string, options: Restor
       return;
     }
     // Manifest order puts every later path outside it: only the tasks running now can still write inside.
-    const inside = leaves.settledSoFar();
-    await leaves.add(async () => {
+    const inside = settledSoFar();
+    await smallLeaves.add(async () => {
       await inside;
       await setDirectory(dir);
     });
@@ -249,7 +282,7 @@ async function restoreLocked(store: BackupStore, target: string, options: Restor
       const destination = entry.path === '' ? destinationRoot : join(destinationRoot, ...entry.path.split('/'));
       const device = openRestored.length ? openRestored[openRestored.length - 1].device : rootDevice;
       if (entry.type === 'dir') {
-        if (!(await clearWay(destination, true))) await mkdir(destination, { mode: 0o700 });
+        if (!(fresh && (await madeDirectory(destination))) && !(await clearWay(destination, true))) await mkdir(destination, { mode: 0o700 });
         openRestored.push({ relative: entry.path, destination, entry, device: (await lstat(destination)).dev });
         result.dirs++;
         handled++;
@@ -271,7 +304,7 @@ async function restoreLocked(store: BackupStore, target: string, options: Restor
             linkTargets.set(group, { where: new Promise((resolve) => (placed = resolve)), pending, sha256: entry.sha256 });
           }
         }
-        await leaves.add(async () => {
+        await windowOf(entry).add(async () => {
           try {
             const where = await restoreLeaf(entry, destination, device, linkedTo);
             placed?.(where);
@@ -287,14 +320,17 @@ async function restoreLocked(store: BackupStore, target: string, options: Restor
         });
       }
     }
-    await leaves.drain();
+    await Promise.all([leaves.drain(), smallLeaves.drain()]);
     // The scratch directory goes first: removing it later would touch TARGET's time.
     await scratch.remove();
     // Deepest first: closed ones (in the order they closed), then the path still open, innermost first.
     for (const dir of deferred) await setDirectory(dir);
     for (let i = openRestored.length - 1; i >= 0; i--) await setDirectory(openRestored[i]);
+    // The renames and the directories' metadata made durable too, before we report.
+    await syncFileSystemOf(destinationRoot);
   } finally {
-    await leaves.drain().catch(() => undefined); // nothing may still write once we report
+    // Nothing may still write once we report.
+    await Promise.allSettled([leaves.drain(), smallLeaves.drain()]);
     await scratch.remove();
   }
   result.seconds = (performance.now() - started) / 1000;
@@ -324,7 +360,7 @@ async function restoreLocked(store: BackupStore, target: string, options: Restor
 
   /** Puts a file, symlink or FIFO in place; resolves with where a rebuilt file now is (for its other links). */
   async function restoreLeaf(entry: ManifestEntry, destination: string, device: number, linkedTo: Promise<string | undefined> | undefined): Promise<string | undefined> {
-    await clearWay(destination, false);
+    if (!fresh) await clearWay(destination, false);
     const warn = (m: string): void => warnings.add(entry.path, m);
     if (entry.type === 'file') {
       const linked = await linkedTo;
@@ -337,7 +373,9 @@ async function restoreLocked(store: BackupStore, target: string, options: Restor
         result.hardLinks++;
         return undefined;
       }
-      await place(destination, device, (temp) => rebuildFile(context, entry, destination, { tempPath: temp, beforeRename: (t) => applyMetadata(t, entry, warn) }));
+      await place(destination, device, (temp) =>
+        rebuildFile(context, entry, destination, { tempPath: temp, beforeRename: (t, own) => applyMetadata(t, entry, warn, own), syncBatch: { batch: syncBatch, device } }),
+      );
       result.files++;
       return destination;
     }
