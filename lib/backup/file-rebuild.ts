@@ -91,16 +91,17 @@ export async function rebuildToStream(ctx: RebuildContext, entry: ManifestEntry,
 async function rebuild(ctx: RebuildContext, entry: ManifestEntry, sink: RebuildSink): Promise<void> {
   const recipe = entry.recipe ?? [];
   // Unique per file: several files are rebuilt at once.
+  // A file of one piece (most files) needs no scratch file, and so no removal of one.
+  if (recipe.length === 0) {
+    await writeFinal(ctx, entry, [Readable.from([])], sink, recipe[0]);
+    return;
+  }
+  if (recipe.length === 1) {
+    await writeFinal(ctx, entry, stepStages(ctx, entry, recipe[0], EMPTY, entry.size!), sink, recipe[0]);
+    return;
+  }
   const scratchBase = join(ctx.scratch, randomBytes(8).toString('hex'));
   try {
-    if (recipe.length === 0) {
-      await writeFinal(ctx, entry, [Readable.from([])], sink, recipe[0]);
-      return;
-    }
-    if (recipe.length === 1) {
-      await writeFinal(ctx, entry, stepStages(ctx, entry, recipe[0], EMPTY, entry.size!), sink, recipe[0]);
-      return;
-    }
     try {
       await rebuildComposed(ctx, entry, sink, scratchBase);
     } catch (err) {
