@@ -116,6 +116,28 @@ describe('backup: renames', () => {
     expect(after.get('y.bin')!.recipe).toEqual(before.get('x.bin')!.recipe);
   });
 
+  it('a file saved over by rename whose fresh inode was another saved file\'s: its own old version is the basis', async () => {
+    // What "write a new file, rename it over the old" does to two files in a row when the
+    // second new file gets the inode number the first one freed: here made certain by
+    // moving a.bin's inode to b.bin, then writing both paths' new content.
+    const t = setup();
+    const [a, b] = [randomBytesSeeded(2 * MiB, 8), randomBytesSeeded(2 * MiB, 9)];
+    writeFileSync(t.path('a.bin'), a);
+    writeFileSync(t.path('b.bin'), b);
+    await t.level();
+    const aInode = lstatSync(t.path('a.bin')).ino;
+    renameSync(t.path('a.bin'), t.path('b.bin'));
+    const edited = (bytes: Buffer, seed: number): Buffer => Buffer.concat([bytes.subarray(0, MiB), randomBytesSeeded(5000, seed), bytes.subarray(MiB)]);
+    writeFileSync(t.path('b.bin'), edited(b, 10)); // same inode as a.bin had, b.bin's content edited, a new mtime
+    writeFileSync(t.path('a.bin'), edited(a, 11));
+    expect(lstatSync(t.path('b.bin')).ino).toBe(aInode);
+    const l1 = await t.level();
+    // Two deltas of about 5000 bytes and a block each (against b.bin's and a.bin's own versions), not 4 MiB.
+    expect(l1.counts.bytesStored).toBeLessThan(400_000);
+    const after = await entriesOf(t.store, 1);
+    for (const path of ['a.bin', 'b.bin']) expect(after.get(path)!.recipe!.map((s) => s.kind)).toEqual(['raw', 'delta']);
+  });
+
   it('a hard-link pair losing a name, or renamed while a link remains, is no rename and restores exactly', async () => {
     const t = setup();
     mkdirSync(t.path('h'));

@@ -128,6 +128,20 @@ export const SMALL_FILE_BYTES = BUFFERED_MAX_BYTES;
 /** How many paths may be in progress at once (the manifest still gets them in order). */
 export const PATHS_IN_FLIGHT = 8;
 
+/**
+ * The delta basis of a file that is read. The version it was renamed from
+ * (found by its inode) when the rename kept its size and mtime, or when the
+ * path had no file before; else the path's own previous file. A file saved
+ * by writing a new one and renaming it over the old gets a fresh inode,
+ * whose number may have been another file's: that is no rename (its mtime
+ * is new), and that file's signature would match nothing.
+ */
+function readBasis(previous: ManifestEntry | undefined, renamedFrom: RenameOrigin | undefined, stat: BigIntStats): RenameOrigin | ManifestEntry | undefined {
+  if (!renamedFrom || previous?.type !== 'file') return renamedFrom ?? previous;
+  const kept = renamedFrom.size === Number(stat.size) && renamedFrom.mtimeNs === stat.mtimeNs.toString();
+  return kept ? renamedFrom : previous;
+}
+
 /** A walked path, prepared (possibly read) ahead of its turn, with its previous entry. */
 type Prepared = { item: WalkedPath; previous: ManifestEntry | undefined } & (
   | { kind: 'other'; entry: ManifestEntry | undefined }
@@ -236,7 +250,7 @@ class BackupRun {
       return { item, previous, renamedFrom, kind: 'file', linkKey, read: false, xattrs: { found: await this.xattrs.read(path, item.absolute, 'file') } };
     }
     if (stat.size > BigInt(SMALL_FILE_BYTES)) return { item, previous, renamedFrom, kind: 'file', linkKey, read: true };
-    const capture = await this.capture(item, renamedFrom ?? previous, 'buffered');
+    const capture = await this.capture(item, readBasis(previous, renamedFrom, stat), 'buffered');
     // Grown past the limit since the walk: read in its turn, straight into the packs.
     return { item, previous, renamedFrom, kind: 'file', linkKey, read: true, capture: capture === 'too-big' ? undefined : capture };
   }
@@ -328,8 +342,7 @@ class BackupRun {
 
   private async fileEntry(p: Prepared & { kind: 'file' }): Promise<ManifestEntry | undefined> {
     const { item, previous } = p;
-    // The version this path continues: its own previous entry, or the one it was renamed from.
-    const basis = p.renamedFrom ?? previous;
+    const basis = p.read ? readBasis(previous, p.renamedFrom, item.stat) : (p.renamedFrom ?? previous);
     let entry: ManifestEntry;
     if (!p.read) {
       const { size, sha256, recipe, signature, extents } = basis!;
