@@ -192,16 +192,18 @@ async function readSmall(ctx: CaptureContext, handle: FileHandle, size: number, 
   const bytes = buffer.subarray(0, n);
   ctx.onBytes(n);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  // One stripe at most: the serial jobs, without a parallel job's set-up.
+  // One stripe at most: the serial jobs, without a parallel job's set-up, and output buffers
+  // about the size of their output rather than 256 KiB each (two per file are most of the garbage).
   const options = { ...ctx.streamOptions, concurrency: 1 };
+  const fits = (bytes: number): number => Math.min(256 << 10, Math.max(64, bytes));
   let kind: Capture['kind'] = 'raw';
   let payload: Buffer = bytes;
   if (basis) {
-    const job = delta(basis.set, options);
+    const job = delta(basis.set, { ...options, outputChunkSize: fits(n + 1024) });
     payload = await runWhole(job, bytes);
     kind = job.stats!.copyBytes === 0 ? 'delta-alone' : 'delta';
   }
-  const sig = await runWhole(signature({ ...options, blockLength: ctx.blockSize, size }), bytes);
+  const sig = await runWhole(signature({ ...options, blockLength: ctx.blockSize, size, outputChunkSize: fits(12 + Math.ceil(n / ctx.blockSize) * 36) }), bytes);
   const [data, sigPiece] = await Promise.all([wholePiece(ctx.compression, payload, ctx.dataPack, basis ? undefined : sha256), wholePiece(ctx.compression, sig, ctx.signaturePack)]);
   return { digest: { bytes: n, sha256 }, kind, data, signature: sigPiece };
 }
