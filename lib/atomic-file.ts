@@ -113,14 +113,21 @@ export class AtomicFileWriter extends Writable {
     return new Promise((resolve) => this.once('close', () => resolve()));
   }
 
+  /**
+   * Everything queued in one writev: one thread-pool hop and one system
+   * call for the many small pieces of a pack, not one for each (libuv
+   * writes at most IOV_MAX buffers a call; the rest goes round again).
+   */
   protected async writeAll(chunks: Buffer[]): Promise<void> {
     const handle = this.handle!;
-    for (const chunk of chunks) {
-      let offset = 0;
-      while (offset < chunk.length) {
-        const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
-        offset += bytesWritten;
-      }
+    let pending = chunks.filter((c) => c.length > 0);
+    while (pending.length > 0) {
+      const { bytesWritten } = pending.length === 1 ? await handle.write(pending[0], 0, pending[0].length) : await handle.writev(pending);
+      let left = bytesWritten;
+      let done = 0;
+      while (done < pending.length && pending[done].length <= left) left -= pending[done++].length;
+      pending = pending.slice(done);
+      if (left > 0) pending[0] = pending[0].subarray(left);
     }
   }
 

@@ -79,19 +79,20 @@ describeNative('backup memory', () => {
   it('forgets a hard-linked inode once all its paths are backed up, and restored', () => {
     const src = scratch.path('links');
     mkdirSync(src);
-    for (let i = 0; i < 4000; i++) {
+    for (let i = 0; i < 12_000; i++) {
       writeFileSync(join(src, `f${i}`), `linked ${i}\n`);
       linkSync(join(src, `f${i}`), join(src, `f${i}-link`));
     }
-    // Each inode's record is ~1.5 KiB: kept to the end, 4,000 of them come to ~5.5 MiB.
+    // Each inode's record is ~1.5 KiB: kept to the end, 12,000 of them come to ~16 MiB.
     const store = JSON.stringify(scratch.path('store-links'));
     const growth = liveHeapGrowthMiB(`lib.backup(${JSON.stringify(src)}, ${store}, { onProgress })`);
     expect(growth).toBeLessThan(2);
-    // Restore keeps where each inode went (~300 bytes) for its other links: kept to the end, that measured
-    // about 0.96 MiB over the sampled part; released, 0.3 to 0.42 MiB (noise from buffers and code), so
-    // the bound sits between the two.
+    // Restore keeps where each inode went (~300 bytes) for its other links: kept to the end, that is
+    // about 3 MiB over the sampled part of 12,000 inodes. Released, the growth is what the files in
+    // flight hold (up to 64 small files waiting for their batch's syncfs): 1.3 MiB measured with 4,000
+    // inodes and with 12,000, the same whatever their number. The bound sits between the two.
     const restoreGrowth = liveHeapGrowthMiB(`lib.restore(${store}, ${JSON.stringify(scratch.path('links-out'))}, { onProgress })`);
-    expect(restoreGrowth).toBeLessThan(0.65);
+    expect(restoreGrowth).toBeLessThan(2.2);
   });
 
   it('restores 6,000 directories holding only those on the current path', async () => {
